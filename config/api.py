@@ -1,0 +1,72 @@
+"""The JSON API v1: one NinjaAPI, the routers of each app, one error format.
+
+Every non-2xx answer is ``{"code", "message", "fields"?}`` (shared/API.md).
+Members authenticate with allauth's X-Session-Token or the session cookie.
+"""
+
+from allauth.headless.contrib.ninja.security import x_session_token_auth
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import django_auth
+
+from forum.api import router as forum_router
+from forum.errors import FloodControl, ForumError
+
+STATUS_CODES = {400: "invalid", 401: "not_authenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 409: "conflict", 429: "rate_limited"}  # fmt: skip
+
+api = NinjaAPI(
+    title="community_commerce API",
+    version="1",
+    urls_namespace="api-v1",
+    auth=[x_session_token_auth, django_auth],
+)
+
+
+def error(request, status, code, message, fields=None, headers=None):
+    body = {"code": code, "message": str(message)}
+    if fields:
+        body["fields"] = fields
+    response = api.create_response(request, body, status=status)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+@api.exception_handler(ForumError)
+def forum_error(request, exc):
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, FloodControl) else None
+    return error(request, exc.status, exc.code, exc.message, exc.fields, headers)
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request, exc):
+    fields = {}
+    for item in exc.errors:
+        loc = [str(p) for p in item.get("loc", []) if p not in ("body", "payload", "query", "path")]
+        fields.setdefault(".".join(loc) or "__all__", []).append(item.get("msg", "invalid"))
+    return error(request, 400, "invalid", "The request is not valid.", fields)
+
+
+@api.exception_handler(AuthenticationError)
+def not_authenticated(request, exc):
+    return error(request, 401, "not_authenticated", "Log in first (X-Session-Token or session cookie).")
+
+
+@api.exception_handler(Http404)
+def not_found(request, exc):
+    return error(request, 404, "not_found", "Not found.")
+
+
+@api.exception_handler(PermissionDenied)
+def forbidden(request, exc):
+    return error(request, 403, "forbidden", str(exc) or "You are not allowed to do that.")
+
+
+@api.exception_handler(HttpError)
+def http_error(request, exc):
+    return error(request, exc.status_code, STATUS_CODES.get(exc.status_code, "error"), str(exc))
+
+
+api.add_router("/", forum_router)

@@ -1,0 +1,44 @@
+"""Extension points for apps built on the forum (the commerce plugin uses them).
+
+The forum calls these registries with whole pages of ids at once, so an
+extension costs a fixed number of queries per page, never one per post.
+"""
+
+from collections.abc import Callable, Iterable
+
+# fn(user_ids) -> {user_id: [badge, ...]}, a badge being {"label": str, "css": str}
+_user_badge_providers: list[Callable[[Iterable[int]], dict]] = []
+# fn(thread_ids) -> {thread_id: {field: value}} merged into the thread's API data
+_thread_api_providers: list[Callable[[Iterable[int]], dict]] = []
+
+
+def register_user_badges(fn):
+    if fn not in _user_badge_providers:
+        _user_badge_providers.append(fn)
+    return fn
+
+
+def register_thread_api_fields(fn):
+    if fn not in _thread_api_providers:
+        _thread_api_providers.append(fn)
+    return fn
+
+
+def user_badges(user_ids) -> dict[int, list[dict]]:
+    ids = {i for i in user_ids if i}
+    badges: dict[int, list[dict]] = {}
+    if ids:
+        for provider in _user_badge_providers:
+            for user_id, items in provider(ids).items():
+                badges.setdefault(user_id, []).extend(items)
+    return badges
+
+
+def thread_api_fields(thread_ids) -> dict[int, dict]:
+    ids = set(thread_ids)
+    fields: dict[int, dict] = {i: {} for i in ids}
+    if ids:
+        for provider in _thread_api_providers:
+            for thread_id, extra in provider(ids).items():
+                fields.setdefault(thread_id, {}).update(extra)
+    return fields

@@ -1,0 +1,86 @@
+"""Writing: new thread, reply (htmx or plain POST), edit, edit history."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from forum.errors import ForumError
+from forum.forms import EditPostForm, ReplyForm, ThreadForm
+from forum.models import Category
+from forum.permissions import can_edit, can_start_thread
+from forum.services import posting
+from forum.views.common import add_error, get_post, get_thread
+
+
+@login_required
+def new_thread(request, slug):
+    category = get_object_or_404(Category, slug=slug)
+    if not can_start_thread(request.user, category):
+        return render(request, "forum/not_allowed.html", {"category": category}, status=403)
+    form = ThreadForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                thread = posting.start_thread(author=request.user, category=category, **form.cleaned_data)
+                return redirect(thread)
+            except ForumError as exc:
+                add_error(form, exc)
+                status = exc.status
+        else:
+            status = 400
+    return render(request, "forum/new_thread.html", {"category": category, "form": form}, status=status)
+
+
+@login_required
+@require_POST
+def reply(request, pk):
+    thread = get_thread(request, pk)
+    form = ReplyForm(request.POST)
+    error_status = 400
+    if form.is_valid():
+        try:
+            post = posting.reply(author=request.user, thread=thread, body=form.cleaned_data["body"])
+        except ForumError as exc:
+            add_error(form, exc)
+            error_status = exc.status
+        else:
+            if request.htmx:
+                post.author_badges = []
+                post.can_edit = True
+                return render(
+                    request, "forum/partials/reply_done.html", {"thread": thread, "post": post, "reply_form": ReplyForm()}
+                )
+            return redirect(post)
+    if request.htmx:  # htmx swaps 2xx only: the form comes back with its errors
+        return render(request, "forum/partials/reply_form.html", {"thread": thread, "reply_form": form})
+    return render(request, "forum/reply_error.html", {"thread": thread, "reply_form": form}, status=error_status)
+
+
+@login_required
+def edit_post(request, pk):
+    post = get_post(request, pk)
+    if not can_edit(request.user, post):
+        return render(request, "forum/not_allowed.html", {}, status=403)
+    form = EditPostForm(request.POST or None, initial={"body": post.body})
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                posting.edit_post(editor=request.user, post=post, body=form.cleaned_data["body"])
+                return redirect(post)
+            except ForumError as exc:
+                add_error(form, exc)
+                status = exc.status
+        else:
+            status = 400
+    return render(request, "forum/edit_post.html", {"post": post, "form": form}, status=status)
+
+
+def post_history(request, pk):
+    post = get_post(request, pk)
+    if post.kind != post.Kind.POST:
+        raise Http404
+    revisions = list(post.revisions.select_related("editor"))
+    return render(request, "forum/post_history.html", {"post": post, "revisions": revisions})

@@ -1,0 +1,21 @@
+"""Test settings: the real settings, with the test run's own Redis databases.
+
+DATABASE_URL and REDIS_URL still choose SQLite/embedded Redis or PostgreSQL/Redis.
+The cache and broker use databases 1 and 2 of that Redis, so flushing the cache
+between tests never touches a developer's running site (database 0).
+"""
+
+import os
+
+os.environ.setdefault("VAR_DIR", os.path.join(os.path.dirname(os.path.dirname(__file__)), "var", "test"))
+
+from config.settings import *  # noqa: E402,F403
+from config.settings import REDIS_URL, _celery_url, _redis_db  # noqa: E402
+
+CACHES["default"]["LOCATION"] = _redis_db(REDIS_URL, 1)  # noqa: F405
+CACHES["default"]["KEY_PREFIX"] = "cc-test"  # noqa: F405
+CELERY_BROKER_URL = os.environ.get("TEST_BROKER_URL") or _celery_url(_redis_db(REDIS_URL, 2))
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CELERY_TASK_ALWAYS_EAGER = True  # unit tests run tasks in-process; tests/integration start a real worker
+SITE_URL = "http://testserver"
