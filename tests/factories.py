@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
 
 from forum import markdown
-from forum.models import Category, Post, Thread
+from forum.models import Category, MemberPreferences, Post, Report, Thread
 
 _seq = itertools.count(1)
 PASSWORD = "test-pass-123!"
@@ -56,3 +56,13 @@ def post(*, thread_, author=None, body="A reply", bump=False):
     if bump:
         Thread.objects.filter(pk=thread_.pk).update(reply_count=thread_.posts.count() - 1)
     return p
+
+
+def preferences(member, **fields):
+    """The member's forum preferences (e.g. ``email_notifications=False``)."""
+    prefs, _ = MemberPreferences.objects.update_or_create(user=member, defaults=fields)
+    return prefs
+
+
+def report(*, post_, reporter=None, reason="Spam"):
+    return Report.objects.create(post=post_, reporter=reporter or user(), reason=reason)

@@ -56,7 +56,7 @@ def notifications_read_all(request):
 @login_required
 def preferences(request):
     prefs, _created = MemberPreferences.objects.get_or_create(user=request.user)
-    form = PreferencesForm(request.POST or None, instance=prefs)
+    form = PreferencesForm(request.POST if request.method == "POST" else None, instance=prefs)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, _("Your settings are saved."))
@@ -67,7 +67,7 @@ def preferences(request):
 @login_required
 def report_post(request, pk):
     post = get_post(request, pk)
-    form = ReportForm(request.POST or None)
+    form = ReportForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         if form.is_valid():

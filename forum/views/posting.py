@@ -18,7 +18,7 @@ def new_thread(request, slug):
     category = get_object_or_404(Category, slug=slug)
     if not can_start_thread(request.user, category):
         return render(request, "forum/not_allowed.html", {"category": category}, status=403)
-    form = ThreadForm(request.POST or None)
+    form = ThreadForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -63,7 +63,7 @@ def edit_post(request, pk):
     post = get_post(request, pk)
     if not can_edit(request.user, post):
         return render(request, "forum/not_allowed.html", {}, status=403)
-    form = EditPostForm(request.POST or None, initial={"body": post.body})
+    form = EditPostForm(request.POST if request.method == "POST" else None, initial={"body": post.body})
     status = 200
     if request.method == "POST":
         if form.is_valid():
