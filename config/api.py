@@ -44,7 +44,9 @@ def forum_error(request, exc):
 def validation_error(request, exc):
     fields = {}
     for item in exc.errors:
-        loc = [str(p) for p in item.get("loc", []) if p not in ("body", "payload", "query", "path")]
+        loc = [str(p) for p in item.get("loc", [])]
+        if loc[:1] in (["body"], ["query"], ["path"]):  # ("body", "payload", "title"): drop the source
+            loc = loc[2:] if loc[:1] == ["body"] and len(loc) > 2 else loc[1:]
         fields.setdefault(".".join(loc) or "__all__", []).append(item.get("msg", "invalid"))
     return error(request, 400, "invalid", "The request is not valid.", fields)
 

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "ninja",
     "forum",
+    "community_commerce",
 ]
 
 MIDDLEWARE = [
@@ -79,6 +80,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "config.middleware.SessionTokenUserMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
@@ -127,8 +129,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 def _redis_db(url: str, db: int) -> str:
     """The same Redis server, another logical database."""
     parts = urlsplit(url)
-    if parts.scheme == "unix":
-        return urlunsplit(parts._replace(query=f"db={db}"))
+    if parts.scheme == "unix":  # urlunsplit would drop the empty host and its "//"
+        return f"unix://{parts.path}?db={db}"
     return urlunsplit(parts._replace(path=f"/{db}"))
 
 
@@ -168,7 +170,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE = {}
+COMMUNITY_COMMERCE_SWEEP_SECONDS = env_int("COMMUNITY_COMMERCE_SWEEP_SECONDS", 5)
+CELERY_BEAT_SCHEDULE = {
+    "commerce-sweep": {
+        "task": "community_commerce.tasks.sweep",
+        "schedule": float(COMMUNITY_COMMERCE_SWEEP_SECONDS),
+        "options": {"expires": float(COMMUNITY_COMMERCE_SWEEP_SECONDS)},  # a stale sweep is skipped, not piled up
+    }
+}
 
 # --- Auth and accounts (django-allauth) ------------------------------------
 
@@ -198,9 +207,7 @@ HEADLESS_ONLY = False
 
 EMAIL_BACKEND = env(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend"
-    if DEBUG
-    else "django.core.mail.backends.smtp.EmailBackend",
+    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
 )
 EMAIL_HOST = env("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
@@ -261,3 +268,7 @@ FORUM_POSTS_PER_PAGE = env_int("FORUM_POSTS_PER_PAGE", 20)
 FORUM_FLOOD_SECONDS = env_int("FORUM_FLOOD_SECONDS", 10)
 FORUM_NEW_MEMBER_FLOOD_SECONDS = env_int("FORUM_NEW_MEMBER_FLOOD_SECONDS", 60)
 FORUM_NEW_MEMBER_DAYS = env_int("FORUM_NEW_MEMBER_DAYS", 2)
+
+# --- The commerce plugin (every setting: community_commerce/conf.py) -------
+
+COMMUNITY_COMMERCE_DEFAULT_CURRENCY = env("COMMUNITY_COMMERCE_DEFAULT_CURRENCY", "EUR")

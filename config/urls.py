@@ -10,6 +10,7 @@ urlpatterns = [
     path("_allauth/", include("allauth.headless.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("deals/", include("community_commerce.urls")),
     path("", include("forum.urls")),
 ]
 

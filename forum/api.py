@@ -5,9 +5,8 @@ from datetime import datetime
 from django.conf import settings
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
-
 from django.utils.translation import gettext as _
+from ninja import Router, Schema, Status
 
 from forum import extensions
 from forum.errors import InvalidInput
@@ -151,7 +150,7 @@ def create_thread(request, payload: ThreadIn):
     thread = posting.start_thread(
         author=request.auth, category=_category(payload.category), title=payload.title, body=payload.body
     )
-    return 201, _thread_detail(request, thread)
+    return Status(201, _thread_detail(request, thread))
 
 
 @router.get("/threads/{thread_id}", response=ThreadDetailOut, auth=None)
@@ -164,7 +163,7 @@ def get_thread(request, thread_id: int):
 def create_post(request, thread_id: int, payload: PostIn):
     thread = get_object_or_404(Thread.objects.visible_to(request.auth), pk=thread_id)
     post = posting.reply(author=request.auth, thread=thread, body=payload.body)
-    return 201, post_data(post)
+    return Status(201, post_data(post))
 
 
 @router.get("/threads/{thread_id}/posts", auth=None)

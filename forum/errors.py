@@ -44,6 +44,4 @@ class FloodControl(ForumError):
 
     def __init__(self, retry_after: int):
         self.retry_after = retry_after
-        super().__init__(
-            _("You are posting too fast. Try again in %(seconds)s seconds.") % {"seconds": retry_after}
-        )
+        super().__init__(_("You are posting too fast. Try again in %(seconds)s seconds.") % {"seconds": retry_after})

@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterable
 _user_badge_providers: list[Callable[[Iterable[int]], dict]] = []
 # fn(thread_ids) -> {thread_id: {field: value}} merged into the thread's API data
 _thread_api_providers: list[Callable[[Iterable[int]], dict]] = []
+# fn(request, thread) -> HTML (already safe) shown above the posts of a thread
+_thread_panels: list[Callable] = []
 
 
 def register_user_badges(fn):
@@ -22,6 +24,17 @@ def register_thread_api_fields(fn):
     if fn not in _thread_api_providers:
         _thread_api_providers.append(fn)
     return fn
+
+
+def register_thread_panel(fn):
+    if fn not in _thread_panels:
+        _thread_panels.append(fn)
+    return fn
+
+
+def thread_panels(request, thread) -> list[str]:
+    """The HTML panels other apps show on a thread page (an offer card, say)."""
+    return [html for html in (fn(request, thread) for fn in _thread_panels) if html]
 
 
 def user_badges(user_ids) -> dict[int, list[dict]]:

@@ -42,7 +42,7 @@ class Rendered:
 
 def _mention_rule(state, silent):
     pos = state.pos
-    if state.src[pos] != "@":
+    if state.src[pos] != "@" or state.linkLevel > 0:  # no link inside a link's text
         return False
     if pos > 0 and re.match(r"[\w@/.]", state.src[pos - 1]):
         return False

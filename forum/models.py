@@ -175,9 +175,7 @@ class Notification(models.Model):
 
 class MemberPreferences(models.Model):
     user = models.OneToOneField(User, models.CASCADE, primary_key=True, related_name="forum_preferences")
-    email_notifications = models.BooleanField(
-        _("email me about replies and mentions"), default=True
-    )
+    email_notifications = models.BooleanField(_("email me about replies and mentions"), default=True)
 
 
 class Report(models.Model):

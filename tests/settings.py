@@ -9,23 +9,12 @@ import os
 
 os.environ.setdefault("VAR_DIR", os.path.join(os.path.dirname(os.path.dirname(__file__)), "var", "test"))
 
-from config.settings import *  # noqa: E402,F403
-from config.settings import REDIS_URL, _celery_url, _redis_db  # noqa: E402
+from config.settings import *  # noqa: F403
+from config.settings import REDIS_URL, _celery_url, _redis_db
 
-
-
-def _test_redis_db(url: str, db: int) -> str:
-    """config.settings._redis_db turns ``unix:///path`` into ``unix:/path``, which redis-py
-    rejects (reported as an application bug); put the ``//`` back until it is fixed."""
-    located = _redis_db(url, db)
-    if located.startswith("unix:") and not located.startswith("unix://"):
-        located = "unix://" + located[len("unix:") :]
-    return located
-
-
-CACHES["default"]["LOCATION"] = _test_redis_db(REDIS_URL, 1)  # noqa: F405
+CACHES["default"]["LOCATION"] = _redis_db(REDIS_URL, 1)  # noqa: F405
 CACHES["default"]["KEY_PREFIX"] = "cc-test"  # noqa: F405
-CELERY_BROKER_URL = os.environ.get("TEST_BROKER_URL") or _celery_url(_test_redis_db(REDIS_URL, 2))
+CELERY_BROKER_URL = os.environ.get("TEST_BROKER_URL") or _celery_url(_redis_db(REDIS_URL, 2))
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = True  # unit tests run tasks in-process; tests/integration start a real worker

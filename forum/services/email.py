@@ -11,13 +11,11 @@ from forum.models import MemberPreferences, Notification
 
 def send_notification_emails(notification_ids) -> int:
     sent = 0
-    opted_out = set(
-        MemberPreferences.objects.filter(email_notifications=False).values_list("user_id", flat=True)
-    )
+    opted_out = set(MemberPreferences.objects.filter(email_notifications=False).values_list("user_id", flat=True))
     for note in Notification.objects.filter(pk__in=notification_ids, emailed_at__isnull=True).select_related(
         "recipient"
     ):
-        if note.recipient_id in opted_out or not note.recipient.email:
+        if note.recipient_id in opted_out or not note.recipient.email or not note.recipient.is_active:
             continue
         if not Notification.objects.filter(pk=note.pk, emailed_at__isnull=True).update(emailed_at=timezone.now()):
             continue  # another delivery of this task took it

@@ -145,8 +145,11 @@ def handle_report(*, actor, report, resolution) -> bool:
     _require_moderator(actor)
     if resolution not in (Report.Status.RESOLVED, Report.Status.DISMISSED):
         raise InvalidInput(fields={"resolution": [_("Choose resolved or dismissed.")]})
-    return bool(
-        Report.objects.filter(pk=report.pk, status=Report.Status.OPEN).update(
-            status=resolution, handled_by=actor, handled_at=timezone.now()
-        )
+    return _transition(
+        actor=actor,
+        action=f"report_{resolution}",
+        queryset=Report.objects.filter(pk=report.pk, status=Report.Status.OPEN),
+        changes={"status": resolution, "handled_by": actor, "handled_at": timezone.now()},
+        thread=report.post.thread,
+        post=report.post,
     )

@@ -49,9 +49,7 @@ def reply(*, author, thread, body) -> Post:
         )
         mentioned = _notify_mentions(post=post, usernames=rendered.mentions)
         watchers = (
-            Subscription.objects.filter(thread=thread)
-            .exclude(user_id__in=mentioned)
-            .values_list("user_id", flat=True)
+            Subscription.objects.filter(thread=thread).exclude(user_id__in=mentioned).values_list("user_id", flat=True)
         )
         notify(
             recipients=list(watchers),
@@ -82,23 +80,24 @@ def edit_post(*, editor, post, body) -> bool:
             body=body, html=rendered.html, edited_at=timezone.now(), edit_count=F("edit_count") + 1
         )
         post.refresh_from_db()
-        _notify_mentions(post=post, usernames=[u for u in rendered.mentions if u not in before])
+        _notify_mentions(post=post, usernames=[u for u in rendered.mentions if u not in before], actor=editor)
     return True
 
 
-def _notify_mentions(*, post, usernames) -> list[int]:
+def _notify_mentions(*, post, usernames, actor=None) -> list[int]:
     if not usernames:
         return []
     from django.contrib.auth import get_user_model
 
+    actor = actor or post.author
     ids = list(get_user_model().objects.filter(username__in=usernames).values_list("pk", flat=True))
     notify(
         recipients=ids,
         kind="mention",
         text=_("%(user)s mentioned you in “%(thread)s”")
-        % {"user": post.author.username, "thread": post.thread.title},
+        % {"user": getattr(actor, "username", _("someone")), "thread": post.thread.title},
         url=post.get_absolute_url(),
-        actor=post.author,
+        actor=actor,
         thread=post.thread,
         post=post,
     )

@@ -2,9 +2,17 @@
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from forum.errors import ForumError, InvalidInput, NotAllowed
 from forum.models import Report
+
+
+class AlreadyReported(ForumError):
+    status = 409
+    code = "already_reported"
+    default_message = gettext_lazy("You have already reported this post.")
+
 
 REASON_MAX = 1000
 
@@ -23,4 +31,4 @@ def report_post(*, reporter, post, reason) -> Report:
         with transaction.atomic():
             return Report.objects.create(post=post, reporter=reporter, reason=reason)
     except IntegrityError:
-        raise ForumError(_("You have already reported this post."), code="already_reported") from None
+        raise AlreadyReported() from None

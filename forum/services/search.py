@@ -28,7 +28,7 @@ def search_posts(*, user, query: str):
             "body", weight="B", config="simple"
         )
         sq = SearchQuery(query, search_type="websearch", config="simple")
-        return base.annotate(rank=SearchRank(vector, sq)).filter(rank__gt=0).order_by("-rank", "-id")
+        return base.annotate(document=vector, rank=SearchRank(vector, sq)).filter(document=sq).order_by("-rank", "-id")
     condition = Q()
     for word in query.split()[:10]:
         condition &= Q(body__icontains=word) | Q(thread__title__icontains=word)

@@ -16,9 +16,7 @@ from forum.views.common import get_thread
 
 
 def index(request):
-    categories = Category.objects.annotate(
-        thread_count=Count("threads", filter=Q(threads__deleted_at__isnull=True))
-    )
+    categories = Category.objects.annotate(thread_count=Count("threads", filter=Q(threads__deleted_at__isnull=True)))
     latest = (
         Thread.objects.visible_to(request.user)
         .select_related("category", "author", "last_poster")
@@ -92,6 +90,7 @@ def thread_detail(request, pk, slug=None):
         "watching": is_watching(user=user, thread=thread),
         "move_form": MoveForm(initial={"category": thread.category_id}) if moderator else None,
         "reason_form": ReasonForm() if moderator else None,
+        "panels": extensions.thread_panels(request, thread),
     }
     return render(request, "forum/thread.html", context)
 

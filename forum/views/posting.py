@@ -50,7 +50,9 @@ def reply(request, pk):
                 post.author_badges = []
                 post.can_edit = True
                 return render(
-                    request, "forum/partials/reply_done.html", {"thread": thread, "post": post, "reply_form": ReplyForm()}
+                    request,
+                    "forum/partials/reply_done.html",
+                    {"thread": thread, "post": post, "reply_form": ReplyForm()},
                 )
             return redirect(post)
     if request.htmx:  # htmx swaps 2xx only: the form comes back with its errors

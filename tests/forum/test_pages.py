@@ -148,7 +148,9 @@ def test_quote_prefills_the_reply_box(client):
     assert "&gt; Line one" in response.content.decode()  # inside the textarea
 
 
-def test_mention_notifies_with_unread_count_and_email(client, mailoutbox, django_capture_on_commit_callbacks, flood_off):
+def test_mention_notifies_with_unread_count_and_email(
+    client, mailoutbox, django_capture_on_commit_callbacks, flood_off
+):
     alice = f.user("alice")
     bob = f.user("bob")
     t = f.thread(author=bob)

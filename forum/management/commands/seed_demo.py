@@ -95,9 +95,7 @@ class Command(BaseCommand):
             user.set_password(DEMO_PASSWORD)
             user.is_staff = user.is_superuser = role == "staff"
             user.save()
-        EmailAddress.objects.get_or_create(
-            user=user, email=user.email, defaults={"verified": True, "primary": True}
-        )
+        EmailAddress.objects.get_or_create(user=user, email=user.email, defaults={"verified": True, "primary": True})
         if role == "moderator":
             group, _ = Group.objects.get_or_create(name="Moderators")
             group.permissions.add(Permission.objects.get(codename="moderate_forum", content_type__app_label="forum"))

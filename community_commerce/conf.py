@@ -1,0 +1,37 @@
+"""Every setting of the plugin, with its default, read in one place."""
+
+from django.conf import settings
+
+
+def _get(name, default):
+    return getattr(settings, f"COMMUNITY_COMMERCE_{name}", default)
+
+
+class _Conf:
+    @property
+    def THREAD_MODEL(self):
+        return _get("THREAD_MODEL", "forum.Thread")
+
+    @property
+    def SWEEP_SECONDS(self):
+        """How often beat runs the sweeper; ETA tasks cover what falls between two runs."""
+        return _get("SWEEP_SECONDS", 5)
+
+    @property
+    def DEFAULT_CURRENCY(self):
+        return _get("DEFAULT_CURRENCY", "EUR")
+
+    @property
+    def PAYMENT_PROVIDER(self):
+        return _get("PAYMENT_PROVIDER", "community_commerce.payments.offline.OfflineProvider")
+
+    @property
+    def EXPIRE_BATCH(self):
+        return _get("EXPIRE_BATCH", 500)
+
+    @property
+    def ORDER_PREFIX(self):
+        return _get("ORDER_PREFIX", "CC")
+
+
+conf = _Conf()

@@ -1,0 +1,57 @@
+"""Domain errors with stable codes (shared/API.md). The API maps them to JSON, views to messages."""
+
+from django.utils.translation import gettext_lazy as _
+
+
+class CommerceError(Exception):
+    status = 400
+    code = "invalid"
+    default_message = _("The request is not valid.")
+
+    def __init__(self, message=None, *, fields=None, code=None, status=None):
+        self.message = str(message or self.default_message)
+        self.fields = fields or {}
+        if code:
+            self.code = code
+        if status:
+            self.status = status
+        super().__init__(self.message)
+
+
+class InvalidInput(CommerceError):
+    """400: the input itself is wrong (fields says where)."""
+
+
+class NotAllowed(CommerceError):
+    status = 403
+    code = "forbidden"
+    default_message = _("You are not allowed to do that.")
+
+
+class NotFound(CommerceError):
+    status = 404
+    code = "not_found"
+    default_message = _("Not found.")
+
+
+class Conflict(CommerceError):
+    """409: the request is fine but the offer's or order's state refuses it."""
+
+    status = 409
+    code = "conflict"
+
+
+# The stable codes, in one place so views, API and tests agree on the spelling.
+NOT_STARTED = "not_started"
+CLOSED = "closed"
+SOLD_OUT = "sold_out"
+LIMIT_EXCEEDED = "limit_exceeded"
+ALREADY_CLAIMED = "already_claimed"
+THRESHOLD_LOCKED = "threshold_locked"
+OWN_OFFER = "own_offer"
+NOT_MERCHANT = "not_merchant"
+NOT_YOUR_THREAD = "not_your_thread"
+COMMERCE_DISABLED = "commerce_disabled"
+TERMS_FROZEN = "terms_frozen"
+INVALID_TRANSITION = "invalid_transition"
+CANCELLED = "cancelled"

@@ -1,0 +1,103 @@
+"""Forms of the plugin's pages. They gather input; services validate it."""
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from community_commerce.conf import conf
+from community_commerce.models import Merchant, Offer
+
+
+class MerchantApplicationForm(forms.ModelForm):
+    class Meta:
+        model = Merchant
+        fields = ["display_name", "contact", "payment_instructions"]
+        widgets = {"payment_instructions": forms.Textarea(attrs={"rows": 3})}
+
+
+class ClaimForm(forms.Form):
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=10_000, initial=1)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+
+
+def _local(dt):
+    return timezone.localtime(dt).strftime("%Y-%m-%dT%H:%M") if dt else ""
+
+
+class OfferForm(forms.Form):
+    """Every kind's fields in one form; ``terms()`` picks those of the chosen kind."""
+
+    kind = forms.ChoiceField(label=_("Kind of offer"), choices=Offer.Kind.choices)
+    title = forms.CharField(label=_("Title"), max_length=200)
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    currency = forms.CharField(label=_("Currency"), max_length=3, initial=conf.DEFAULT_CURRENCY)
+    starts_at = forms.DateTimeField(
+        label=_("Starts at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    )
+    ends_at = forms.DateTimeField(
+        label=_("Ends at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    )
+    stock = forms.IntegerField(label=_("Units for sale"), required=False, min_value=1,
+                               help_text=_("Required for flash sales and Dutch auctions; optional cap for a group-buy."))  # fmt: skip
+    per_user_limit = forms.IntegerField(label=_("Limit per member"), required=False, min_value=1)
+    # group-buy and flash sale
+    unit_price = forms.DecimalField(label=_("Unit price"), required=False, min_value=0, decimal_places=2)
+    min_quantity = forms.IntegerField(label=_("Units needed to succeed"), required=False, min_value=1)
+    tiers = forms.CharField(
+        label=_("Tiers"), required=False,
+        help_text=_("One per line: units and price, e.g. “30 17.90”. More units, lower price for everyone."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )  # fmt: skip
+    reservation_minutes = forms.IntegerField(label=_("Minutes to pay"), required=False, min_value=1, initial=15)
+    # Dutch auction
+    start_price = forms.DecimalField(label=_("Start price"), required=False, min_value=0, decimal_places=2)
+    floor_price = forms.DecimalField(label=_("Floor price"), required=False, min_value=0, decimal_places=2)
+    step = forms.DecimalField(label=_("Price drop per step"), required=False, min_value=0, decimal_places=2)
+    step_seconds = forms.IntegerField(label=_("Seconds per step"), required=False, min_value=1)
+
+    TERM_FIELDS = {
+        "group_buy": ["unit_price", "min_quantity", "tiers"],
+        "flash_sale": ["unit_price", "reservation_minutes"],
+        "dutch_auction": ["start_price", "floor_price", "step", "step_seconds", "reservation_minutes"],
+    }
+
+    def clean_tiers(self):
+        tiers = []
+        for n, line in enumerate(self.cleaned_data.get("tiers", "").splitlines(), start=1):
+            parts = line.replace(",", " ").replace(":", " ").split()
+            if not parts:
+                continue
+            if len(parts) != 2:
+                raise forms.ValidationError(_("Line %(n)d: write units then price, e.g. “30 17.90”.") % {"n": n})
+            tiers.append({"min_quantity": parts[0], "unit_price": parts[1]})
+        return tiers
+
+    def service_fields(self) -> dict:
+        data = self.cleaned_data
+        kind = data["kind"]
+        terms = {}
+        for name in self.TERM_FIELDS[kind]:
+            value = data.get(name)
+            if value not in (None, "", []):
+                terms[name] = str(value) if not isinstance(value, list) else value
+        return {
+            "kind": kind,
+            "title": data["title"],
+            "description": data.get("description", ""),
+            "currency": data["currency"],
+            "starts_at": data["starts_at"],
+            "ends_at": data["ends_at"],
+            "stock": data.get("stock"),
+            "per_user_limit": data.get("per_user_limit"),
+            "terms": terms,
+        }
+
+    def add_service_errors(self, fields: dict):
+        """Show a service's field errors (``terms.unit_price``...) next to the form's fields."""
+        for name, messages in fields.items():
+            field = name.removeprefix("terms.").split(".")[0]
+            for message in messages:
+                self.add_error(field if field in self.fields else None, message)

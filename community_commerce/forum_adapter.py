@@ -1,0 +1,84 @@
+"""The only door from the commerce plugin into the forum.
+
+Everything the plugin needs from a forum is here: find a thread, its URL,
+whether a member may attach an offer to it, post a thread event, notify
+members, and the hooks that show commerce on forum pages. To install the
+plugin into another forum, write this module again for that forum.
+"""
+
+from django.urls import reverse
+
+from community_commerce.errors import NotAllowed, NotFound
+
+
+def connect():
+    """Register the plugin's extensions with the forum (called from AppConfig.ready)."""
+    from community_commerce import display
+    from forum import extensions
+
+    extensions.register_user_badges(display.merchant_badges)
+    extensions.register_thread_api_fields(display.thread_offer_ids)
+    extensions.register_thread_panel(display.thread_offer_panel)
+
+
+def get_thread(thread_id):
+    from forum.models import Thread
+
+    thread = Thread.objects.select_related("category").filter(pk=thread_id, deleted_at__isnull=True).first()
+    if thread is None:
+        raise NotFound("No such thread.")
+    return thread
+
+
+def thread_url(thread_id) -> str:
+    return reverse("forum:thread_goto", args=[thread_id])
+
+
+def thread_title(thread) -> str:
+    return thread.title
+
+
+def check_may_post_offer(user, thread) -> None:
+    """A verified merchant, in a commerce-enabled category, in their own live thread."""
+    from community_commerce import errors
+
+    if not thread.category.commerce_enabled:
+        raise NotAllowed("Offers can only be posted in deal categories.", code=errors.COMMERCE_DISABLED)
+    if thread.author_id != user.pk:
+        raise NotAllowed("Offers can only be attached to your own threads.", code=errors.NOT_YOUR_THREAD)
+    if thread.locked:
+        raise NotAllowed("This thread is locked.", code="thread_locked")
+
+
+def commerce_categories():
+    from forum.models import Category
+
+    return Category.objects.filter(commerce_enabled=True)
+
+
+def start_thread(*, author, category, title, body):
+    from forum.services.posting import start_thread as forum_start_thread
+
+    return forum_start_thread(author=author, category=category, title=title, body=body)
+
+
+def post_thread_event(*, thread_id, text) -> None:
+    """An event line in the thread, written after the current transaction commits."""
+    from django.db import transaction
+
+    from forum.services.events import post_event
+
+    transaction.on_commit(lambda: post_event(thread_id=thread_id, text=str(text)))
+
+
+def notify(*, recipients, kind, text, url="", actor=None) -> None:
+    """In-app notification and email to each recipient, after commit."""
+    from django.db import transaction
+
+    from forum.services.notifications import notify as forum_notify
+
+    recipients = list(recipients)
+    if recipients:
+        transaction.on_commit(
+            lambda: forum_notify(recipients=recipients, kind=kind, text=str(text), url=url, actor=actor)
+        )

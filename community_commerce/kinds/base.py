@@ -1,0 +1,64 @@
+from datetime import datetime
+from decimal import Decimal
+
+from community_commerce.errors import InvalidInput
+from community_commerce.money import parse_amount
+
+
+class TermsErrors:
+    """Collects every problem with a set of terms, so the merchant sees them all at once."""
+
+    def __init__(self):
+        self.fields: dict[str, list[str]] = {}
+
+    def add(self, field, message):
+        self.fields.setdefault(f"terms.{field}", []).append(message)
+
+    def amount(self, terms, field):
+        try:
+            return parse_amount(terms[field])
+        except KeyError:
+            self.add(field, "required")
+        except ValueError as exc:
+            self.add(field, str(exc))
+        return None
+
+    def integer(self, terms, field, *, minimum, maximum=10**9, default=None):
+        value = terms.get(field, default)
+        if value is None:
+            self.add(field, "required")
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip().isdigit():
+            self.add(field, "must be a whole number")
+            return None
+        value = int(value)
+        if not minimum <= value <= maximum:
+            self.add(field, f"must be between {minimum} and {maximum}")
+            return None
+        return value
+
+    def raise_if_any(self):
+        if self.fields:
+            raise InvalidInput("The offer's terms are not valid.", fields=self.fields, code="invalid_terms")
+
+
+class Kind:
+    code: str
+    creates_order_on_claim: bool  # flash sale, Dutch auction: a claim is a reservation with an order
+    needs_stock: bool
+
+    def clean_terms(self, terms: dict) -> dict:
+        """Validated terms as stored (amounts as strings with two decimals)."""
+        raise NotImplementedError
+
+    def unit_price(self, offer, now: datetime) -> Decimal:
+        """The price a claim made at ``now`` pays (group-buy: the price of the tier reached)."""
+        raise NotImplementedError
+
+    def live_state(self, offer, now: datetime) -> dict:
+        """Kind-specific fields of the offer's live state (API.md)."""
+        return {}
+
+    def close_status(self, offer) -> str:
+        """The final status of an offer whose time is up."""
+        return offer.Status.SOLD_OUT if offer.stock is not None and offer.sold >= offer.stock else offer.Status.CLOSED

@@ -1,0 +1,71 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Claim(models.Model):
+    """A member's take on an offer: a commitment (group-buy) or a reservation with an order."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Committed")  # group-buy, waiting for the close
+        ORDERED = "ordered", _("Ordered")  # has an order
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        RELEASED = "released", _("Released")  # the group-buy failed or the offer was cancelled
+        EXPIRED = "expired", _("Expired")  # the reservation was not paid in time
+        CANCELLED = "cancelled", _("Cancelled")  # its order was cancelled
+
+    HOLDING = (Status.ACTIVE, Status.ORDERED)  # statuses that hold units
+
+    offer = models.ForeignKey("community_commerce.Offer", models.CASCADE, related_name="claims")
+    buyer = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="offer_claims")
+    quantity = models.PositiveIntegerField()
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    status = models.CharField(max_length=10, choices=Status, default=Status.ACTIVE)
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="cc_claim_quantity_positive"),
+            models.UniqueConstraint(
+                fields=["offer", "buyer", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="cc_claim_idempotency",
+            ),
+        ]
+        indexes = [models.Index(fields=["offer", "status"], name="cc_claim_offer_status")]
+
+    def __str__(self):
+        return f"{self.quantity} x offer {self.offer_id} by {self.buyer_id}"
+
+
+class ClaimTally(models.Model):
+    """Units a member holds on one offer, so the per-member limit is one
+    conditional UPDATE (``taken + q <= limit``), safe when the same member
+    claims from two sessions at once."""
+
+    offer = models.ForeignKey("community_commerce.Offer", models.CASCADE, related_name="+")
+    buyer = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="+")
+    taken = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["offer", "buyer"], name="cc_tally_once"),
+            models.CheckConstraint(condition=Q(taken__gte=0), name="cc_tally_not_negative"),
+        ]
+
+
+class OfferReminder(models.Model):
+    """'Remind me': a notification when a scheduled offer opens."""
+
+    offer = models.ForeignKey("community_commerce.Offer", models.CASCADE, related_name="reminders")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["offer", "user"], name="cc_reminder_once")]

@@ -1,0 +1,60 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Order(models.Model):
+    class Status(models.TextChoices):
+        PENDING_PAYMENT = "pending_payment", _("Waiting for payment")
+        PAID = "paid", _("Paid")
+        SHIPPED = "shipped", _("Shipped")
+        COMPLETED = "completed", _("Completed")
+        EXPIRED = "expired", _("Expired")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    number = models.CharField(max_length=20, unique=True)
+    offer = models.ForeignKey("community_commerce.Offer", models.PROTECT, related_name="orders")
+    claim = models.OneToOneField("community_commerce.Claim", models.PROTECT, related_name="order")
+    buyer = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="offer_orders")
+    merchant = models.ForeignKey("community_commerce.Merchant", models.PROTECT, related_name="orders")
+    quantity = models.PositiveIntegerField()
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    total = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=20, choices=Status, default=Status.PENDING_PAYMENT)
+    payment_provider = models.CharField(max_length=30, default="offline")
+    payment_due_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(total=F("unit_price") * F("quantity")), name="cc_order_total"),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="cc_order_quantity_positive"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "payment_due_at"], name="cc_order_due"),
+            models.Index(fields=["merchant", "status"], name="cc_order_merchant"),
+        ]
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+
+    def __str__(self):
+        return self.number
+
+
+class OrderEvent(models.Model):
+    """The audit trail of an order: every status change, who made it and why."""
+
+    order = models.ForeignKey(Order, models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20)
+    reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["id"]

@@ -1,0 +1,123 @@
+"""A member claims units of an offer: a commitment (group-buy) or a
+reservation with an order waiting for payment (flash sale, Dutch auction).
+
+Order of locks, everywhere: the offer row first, then tallies, claims, orders.
+"""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from community_commerce import errors, forum_adapter, stock
+from community_commerce.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from community_commerce.models import Claim, Offer
+from community_commerce.services import lifecycle
+from community_commerce.services.orders import create_reservation_order
+
+MAX_QUANTITY = 10_000
+KEY_MAX = 100
+
+
+def clean_quantity(value) -> int:
+    if isinstance(value, bool) or not str(value).strip().isdigit():
+        raise InvalidInput(fields={"quantity": [_("Give a whole number of at least 1.")]}, code="invalid_quantity")
+    quantity = int(value)
+    if not 1 <= quantity <= MAX_QUANTITY:
+        raise InvalidInput(
+            fields={"quantity": [_("Give a whole number from 1 to %d.") % MAX_QUANTITY]}, code="invalid_quantity"
+        )
+    return quantity
+
+
+def check_open(offer, now) -> None:
+    """The clock decides, not the stored status: a late sweeper never lets a late claim in."""
+    if offer.status == Offer.Status.CANCELLED:
+        raise Conflict(_("This offer was cancelled."), code=errors.CLOSED)
+    if offer.closed_at is not None or now >= offer.ends_at:
+        raise Conflict(_("This offer has ended."), code=errors.CLOSED)
+    if now < offer.starts_at:
+        raise Conflict(_("This offer has not started yet."), code=errors.NOT_STARTED)
+
+
+def claim(*, offer_id, buyer, quantity, idempotency_key=None) -> tuple[Claim, bool]:
+    """Returns (claim, created). The same idempotency key again returns the first claim."""
+    quantity = clean_quantity(quantity)
+    key = (str(idempotency_key).strip() or None) if idempotency_key is not None else None
+    if key and len(key) > KEY_MAX:
+        raise InvalidInput(fields={"idempotency_key": [_("At most %d characters.") % KEY_MAX]})
+    offer = Offer.objects.select_related("merchant").filter(pk=offer_id).first()
+    if offer is None:
+        raise NotFound(_("No such offer."))
+    if key:
+        existing = Claim.objects.filter(offer=offer, buyer=buyer, idempotency_key=key).first()
+        if existing:
+            return existing, False
+    if offer.merchant.user_id == buyer.pk:
+        raise NotAllowed(_("You cannot claim your own offer."), code=errors.OWN_OFFER)
+    now = timezone.now()
+    check_open(offer, now)
+    if offer.per_user_limit is not None and quantity > offer.per_user_limit:
+        raise Conflict(_("At most %(limit)d per member.") % {"limit": offer.per_user_limit}, code=errors.LIMIT_EXCEEDED)
+    kind = offer.kind_class
+    try:
+        with transaction.atomic():
+            new_claim = _take(offer=offer, kind=kind, buyer=buyer, quantity=quantity, key=key, now=now)
+    except IntegrityError:
+        if key:  # the same key from two requests at once: the first one won
+            existing = Claim.objects.filter(offer=offer, buyer=buyer, idempotency_key=key).first()
+            if existing:
+                return existing, False
+        raise
+    _after_claim(offer=offer, claim=new_claim, now=now)
+    return new_claim, True
+
+
+def _take(*, offer, kind, buyer, quantity, key, now) -> Claim:
+    unit_price = kind.unit_price(offer, now)
+    if not stock.take_units(offer=offer, quantity=quantity):
+        _explain_refusal(offer, quantity)
+    if not stock.take_allowance(offer=offer, buyer_id=buyer.pk, quantity=quantity):
+        raise Conflict(
+            _("You can claim at most %(limit)d in total on this offer.") % {"limit": offer.per_user_limit},
+            code=errors.LIMIT_EXCEEDED,
+        )
+    status = Claim.Status.ORDERED if kind.creates_order_on_claim else Claim.Status.ACTIVE
+    new_claim = Claim.objects.create(
+        offer=offer, buyer=buyer, quantity=quantity, unit_price=unit_price, status=status, idempotency_key=key,
+        created_at=now,
+    )  # fmt: skip
+    if kind.creates_order_on_claim:
+        new_claim.order_obj = create_reservation_order(claim=new_claim, offer=offer, unit_price=unit_price, now=now)
+    if offer.status == Offer.Status.SCHEDULED:
+        lifecycle.open_offer(offer_id=offer.pk, now=now)
+    if offer.stock is not None:
+        lifecycle.mark_sold_out(offer=offer)
+    return new_claim
+
+
+def _explain_refusal(offer, quantity):
+    """The stock UPDATE matched no row: say why, from a fresh read."""
+    fresh = Offer.objects.get(pk=offer.pk)
+    if fresh.status == Offer.Status.CANCELLED or fresh.closed_at is not None:
+        raise Conflict(_("This offer has ended."), code=errors.CLOSED)
+    if fresh.revision != offer.revision:
+        raise Conflict(_("The merchant just changed this offer; look again."), code="offer_changed")
+    left = fresh.stock_left or 0
+    if left == 0:
+        raise Conflict(_("Sold out."), code=errors.SOLD_OUT)
+    raise Conflict(_("Only %(left)d left.") % {"left": left}, code=errors.SOLD_OUT)
+
+
+def _after_claim(*, offer, claim, now):
+    if offer.kind == Offer.Kind.GROUP_BUY:
+        text = _(
+            "You joined the group-buy “%(title)s” with %(quantity)d. It goes through if enough join by the deadline."
+        )
+    else:
+        text = _("You reserved %(quantity)d of “%(title)s”. Pay before the reservation expires.")
+    forum_adapter.notify(
+        recipients=[claim.buyer_id],
+        kind="offer_joined",
+        text=text % {"title": offer.title, "quantity": claim.quantity},
+        url=offer.get_absolute_url(),
+    )

@@ -1,0 +1,207 @@
+"""An offer's life: opens, may sell out, closes at its end or is cancelled.
+Each step is one conditional transition, safe to run twice or twice at once;
+thread events and notifications go out after commit."""
+
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from community_commerce import errors, forum_adapter
+from community_commerce.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from community_commerce.models import Claim, Offer, OfferReminder, Order, OrderEvent
+from community_commerce.money import fmt
+from community_commerce.services import orders
+
+BULK = 1000
+
+
+def open_offer(*, offer_id, now=None) -> bool:
+    """scheduled -> live once its start has come; tells members who asked to be reminded."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        changed = Offer.objects.filter(pk=offer_id, status=Offer.Status.SCHEDULED, starts_at__lte=now).update(
+            status=Offer.Status.LIVE, opened_at=now
+        )
+        if not changed:
+            return False
+        offer = Offer.objects.get(pk=offer_id)
+        forum_adapter.post_thread_event(
+            thread_id=offer.thread_id,
+            text=_("%(kind)s is live: %(title)s") % {"kind": offer.get_kind_display(), "title": offer.title},
+        )
+        reminders = OfferReminder.objects.filter(offer_id=offer_id, notified_at__isnull=True)
+        user_ids = list(reminders.values_list("user_id", flat=True))
+        reminders.update(notified_at=now)
+        forum_adapter.notify(
+            recipients=user_ids,
+            kind="offer_live",
+            text=_("“%(title)s” is live now.") % {"title": offer.title},
+            url=offer.get_absolute_url(),
+        )
+    return True
+
+
+def mark_sold_out(*, offer) -> bool:
+    """live/scheduled -> sold_out when the last unit is taken (the sale may reopen if units come back)."""
+    changed = Offer.objects.filter(
+        pk=offer.pk,
+        status__in=(Offer.Status.SCHEDULED, Offer.Status.LIVE),
+        stock__isnull=False,
+        sold__gte=F("stock"),
+    ).update(status=Offer.Status.SOLD_OUT)
+    if changed:
+        forum_adapter.post_thread_event(
+            thread_id=offer.thread_id,
+            text=_("%(kind)s sold out: %(title)s") % {"kind": offer.get_kind_display(), "title": offer.title},
+        )
+    return bool(changed)
+
+
+def close_offer(*, offer_id, now=None) -> bool:
+    """Close an offer whose end has come. True only for the call that closed it."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        offer = Offer.objects.select_for_update().filter(pk=offer_id).first()
+        if offer is None or offer.closed_at is not None or offer.status == Offer.Status.CANCELLED:
+            return False
+        if now < offer.ends_at:
+            return False  # an early ETA delivery: the sweeper or a later task closes it
+        kind = offer.kind_class
+        offer.status = kind.close_status(offer)
+        offer.closed_at = now
+        if offer.kind == Offer.Kind.GROUP_BUY:
+            _close_group_buy(offer=offer, kind=kind, now=now)
+        offer.save(update_fields=["status", "closed_at", "result_unit_price"])
+        _announce_close(offer)
+    return True
+
+
+def _close_group_buy(*, offer, kind, now):
+    active = Claim.objects.filter(offer_id=offer.pk, status=Claim.Status.ACTIVE)
+    buyers = list(active.values_list("buyer_id", flat=True).distinct())
+    if offer.status == Offer.Status.SUCCEEDED:
+        price = kind.price_for_quantity(offer, offer.sold)
+        offer.result_unit_price = price
+        rows = list(active.values_list("id", "buyer_id", "quantity"))
+        new_orders = [
+            orders.build_order(claim_id=cid, buyer_id=bid, quantity=q, offer=offer, unit_price=price, now=now)
+            for cid, bid, q in rows
+        ]
+        Order.objects.bulk_create(new_orders, batch_size=BULK)
+        OrderEvent.objects.bulk_create(
+            [OrderEvent(order_id=o.pk, at=now, to_status=o.status, reason="group-buy succeeded") for o in new_orders],
+            batch_size=BULK,
+        )
+        active.update(status=Claim.Status.ORDERED, unit_price=price, ended_at=now)
+        text = _(
+            "The group-buy “%(title)s” succeeded: %(units)d units at %(price)s %(currency)s. Your order is waiting for payment."
+        )
+        kind_code = "offer_succeeded"
+    else:
+        active.update(status=Claim.Status.RELEASED, ended_at=now)
+        text = _(
+            "The group-buy “%(title)s” did not reach %(units)d units. Your commitment is released; nothing to pay."
+        )
+        kind_code = "offer_failed"
+    forum_adapter.notify(
+        recipients=buyers,
+        kind=kind_code,
+        text=text
+        % {
+            "title": offer.title,
+            "units": offer.sold if offer.status == Offer.Status.SUCCEEDED else offer.terms["min_quantity"],
+            "price": fmt(offer.result_unit_price or Decimal(0)),
+            "currency": offer.currency,
+        },
+        url=_my_orders_url() if offer.status == Offer.Status.SUCCEEDED else offer.get_absolute_url(),
+    )
+
+
+def _my_orders_url():
+    from django.urls import reverse
+
+    return reverse("community_commerce:my_orders")
+
+
+def _announce_close(offer):
+    if offer.status == Offer.Status.SUCCEEDED:
+        text = _("Group-buy succeeded: %(units)d units at %(price)s") % {
+            "units": offer.sold,
+            "price": fmt(offer.result_unit_price),
+        }
+    elif offer.status == Offer.Status.FAILED:
+        text = _("Group-buy failed: %(units)d of %(needed)d units committed") % {
+            "units": offer.sold,
+            "needed": offer.terms["min_quantity"],
+        }
+    elif offer.status == Offer.Status.SOLD_OUT:
+        text = _("%(kind)s ended, sold out: %(units)d units") % {"kind": offer.get_kind_display(), "units": offer.sold}
+    else:
+        text = _("%(kind)s ended: %(units)d of %(stock)d units sold") % {
+            "kind": offer.get_kind_display(),
+            "units": offer.sold,
+            "stock": offer.stock or 0,
+        }
+    forum_adapter.post_thread_event(thread_id=offer.thread_id, text=text)
+
+
+def cancel_offer(*, offer_id, actor, reason) -> bool:
+    """Its merchant or staff cancel: claims released, open orders cancelled, buyers told why."""
+    reason = " ".join(str(reason or "").split())[:300]
+    if not reason:
+        raise InvalidInput(fields={"reason": [_("Tell the buyers why.")]})
+    offer = Offer.objects.select_related("merchant").filter(pk=offer_id).first()
+    if offer is None:
+        raise NotFound(_("No such offer."))
+    if not (actor.is_staff or offer.merchant.user_id == actor.pk):
+        raise NotAllowed(_("Only its merchant or staff can cancel this offer."))
+    now = timezone.now()
+    with transaction.atomic():
+        changed = (
+            Offer.objects.filter(pk=offer.pk, closed_at__isnull=True)
+            .exclude(status=Offer.Status.CANCELLED)
+            .update(status=Offer.Status.CANCELLED, closed_at=now, cancel_reason=reason)
+        )
+        if not changed:
+            offer.refresh_from_db()
+            if offer.status == Offer.Status.CANCELLED:
+                return False
+            raise Conflict(_("This offer has already ended."), code=errors.CLOSED)
+        active = Claim.objects.filter(offer_id=offer.pk, status=Claim.Status.ACTIVE)
+        buyers = set(active.values_list("buyer_id", flat=True))
+        active.update(status=Claim.Status.RELEASED, ended_at=now)
+        forum_adapter.post_thread_event(
+            thread_id=offer.thread_id,
+            text=_("%(kind)s cancelled by the merchant: %(reason)s")
+            % {"kind": offer.get_kind_display(), "reason": reason},
+        )
+    # Each open order is cancelled in its own transaction (order row first, then the offer).
+    open_orders = Order.objects.filter(offer_id=offer.pk, status__in=(Order.Status.PENDING_PAYMENT, Order.Status.PAID))
+    for order_id, buyer_id in open_orders.values_list("id", "buyer_id"):
+        orders.transition(order_id=order_id, to_status=Order.Status.CANCELLED, actor=None, reason=reason)
+        buyers.discard(buyer_id)  # told by the order's own notification
+    forum_adapter.notify(
+        recipients=buyers,
+        kind="offer_cancelled",
+        text=_("“%(title)s” was cancelled: %(reason)s") % {"title": offer.title, "reason": reason},
+        url=offer.get_absolute_url(),
+    )
+    return True
+
+
+def expire_reservations(*, now=None, limit=500) -> int:
+    """Unpaid reservations past their time expire; their units go back on sale."""
+    now = now or timezone.now()
+    due = Order.objects.filter(status=Order.Status.PENDING_PAYMENT, payment_due_at__lte=now).values_list(
+        "id", flat=True
+    )[:limit]
+    expired = 0
+    for order_id in list(due):
+        _order, changed = orders.transition(
+            order_id=order_id, to_status=Order.Status.EXPIRED, actor=None, reason="", now=now
+        )
+        expired += changed
+    return expired

@@ -1,0 +1,171 @@
+"""The order pipeline: a dict of allowed transitions, one conditional UPDATE
+per change, an OrderEvent row for each, units returned when an order dies."""
+
+import secrets
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from community_commerce import errors, forum_adapter, stock
+from community_commerce.conf import conf
+from community_commerce.errors import Conflict, NotAllowed, NotFound
+from community_commerce.models import Claim, Order, OrderEvent
+
+S = Order.Status
+
+PIPELINE = {
+    S.PENDING_PAYMENT: {S.PAID, S.EXPIRED, S.CANCELLED},
+    S.PAID: {S.SHIPPED, S.CANCELLED},
+    S.SHIPPED: {S.COMPLETED},
+    S.COMPLETED: set(),
+    S.EXPIRED: set(),
+    S.CANCELLED: set(),
+}
+
+# Who may make each change: "buyer", "merchant" (its merchant or staff), "system" (the sweeper).
+ALLOWED_BY = {
+    (S.PENDING_PAYMENT, S.PAID): {"merchant"},
+    (S.PENDING_PAYMENT, S.CANCELLED): {"buyer", "merchant", "system"},
+    (S.PENDING_PAYMENT, S.EXPIRED): {"system"},
+    (S.PAID, S.SHIPPED): {"merchant"},
+    (S.PAID, S.CANCELLED): {"merchant", "system"},  # a refund
+    (S.SHIPPED, S.COMPLETED): {"buyer", "merchant"},
+}
+
+# The API's action names.
+ACTIONS = {"pay": S.PAID, "ship": S.SHIPPED, "complete": S.COMPLETED, "cancel": S.CANCELLED}
+
+_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
+
+
+def new_number() -> str:
+    """A readable order number such as CC-7KQ4-M2XD (random: no sequence to contend on)."""
+    code = "".join(secrets.choice(_ALPHABET) for _ in range(8))
+    return f"{conf.ORDER_PREFIX}-{code[:4]}-{code[4:]}"
+
+
+def build_order(*, claim_id, buyer_id, quantity, offer, unit_price, now, payment_due_at=None) -> Order:
+    return Order(
+        number=new_number(),
+        offer_id=offer.pk,
+        claim_id=claim_id,
+        buyer_id=buyer_id,
+        merchant_id=offer.merchant_id,
+        quantity=quantity,
+        unit_price=unit_price,
+        total=unit_price * quantity,
+        currency=offer.currency,
+        payment_due_at=payment_due_at,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def create_reservation_order(*, claim, offer, unit_price, now) -> Order:
+    """The order of a flash-sale or Dutch-auction claim: waits for payment, then expires."""
+    due = now + timedelta(minutes=offer.terms.get("reservation_minutes", 15))
+    for _attempt in range(3):
+        order = build_order(
+            claim_id=claim.pk,
+            buyer_id=claim.buyer_id,
+            quantity=claim.quantity,
+            offer=offer,
+            unit_price=unit_price,
+            now=now,
+            payment_due_at=due,
+        )
+        try:
+            with transaction.atomic():
+                order.save(force_insert=True)
+                break
+        except IntegrityError:  # an order number collision: draw another
+            continue
+    OrderEvent.objects.create(order=order, at=now, actor_id=claim.buyer_id, to_status=order.status, reason="claimed")
+    return order
+
+
+def role_of(user, order) -> str | None:
+    if user is None:
+        return "system"
+    if user.is_staff or order.merchant.user_id == user.pk:
+        return "merchant"
+    if order.buyer_id == user.pk:
+        return "buyer"
+    return None
+
+
+def get_for(user, order_id) -> Order:
+    """The order if this user is its buyer, its merchant or staff; else not found."""
+    order = Order.objects.select_related("merchant", "offer", "buyer").filter(pk=order_id).first()
+    if order is None or role_of(user, order) is None:
+        raise NotFound(_("No such order."))
+    return order
+
+
+def transition(*, order_id, to_status, actor=None, reason="", now=None) -> tuple[Order, bool]:
+    """Move an order along the pipeline. Returns (order, changed); running it
+    twice returns changed=False the second time and writes nothing."""
+    now = now or timezone.now()
+    order = get_for(actor, order_id) if actor is not None else Order.objects.select_related("merchant").get(pk=order_id)
+    if order.status == to_status:
+        return order, False
+    if to_status not in PIPELINE.get(order.status, set()):
+        raise Conflict(
+            _("An order that is %(from)s cannot become %(to)s.") % {"from": order.status, "to": to_status},
+            code=errors.INVALID_TRANSITION,
+        )
+    if role_of(actor, order) not in ALLOWED_BY[(order.status, to_status)]:
+        raise NotAllowed(_("You may not make this change to the order."))
+    reason = " ".join(str(reason or "").split())[:300]
+    with transaction.atomic():
+        changed = Order.objects.filter(pk=order.pk, status=order.status).update(status=to_status, updated_at=now)
+        if not changed:  # someone else moved it first
+            order.refresh_from_db()
+            if order.status == to_status:
+                return order, False
+            raise Conflict(_("The order changed meanwhile; look again."), code=errors.INVALID_TRANSITION)
+        OrderEvent.objects.create(
+            order=order, at=now, actor=actor, from_status=order.status, to_status=to_status, reason=reason
+        )
+        if to_status in (S.EXPIRED, S.CANCELLED):
+            _release_claim(
+                order=order,
+                claim_status=Claim.Status.EXPIRED if to_status == S.EXPIRED else Claim.Status.CANCELLED,
+                now=now,
+            )
+        order.status = to_status
+        order.updated_at = now
+        _tell(order=order, actor=actor, reason=reason)
+    return order, True
+
+
+def _release_claim(*, order, claim_status, now) -> None:
+    """Give the order's units back to the offer and the member's allowance."""
+    if Claim.objects.filter(pk=order.claim_id, status=Claim.Status.ORDERED).update(status=claim_status, ended_at=now):
+        stock.return_units(offer_id=order.offer_id, buyer_id=order.buyer_id, quantity=order.quantity)
+
+
+_MESSAGES = {
+    S.PAID: gettext_lazy("Order %(number)s is paid."),
+    S.SHIPPED: gettext_lazy("Order %(number)s is on its way."),
+    S.COMPLETED: gettext_lazy("Order %(number)s is completed."),
+    S.CANCELLED: gettext_lazy("Order %(number)s was cancelled."),
+    S.EXPIRED: gettext_lazy("Order %(number)s expired: it was not paid in time and the units went back on sale."),
+}
+
+
+def _tell(*, order, actor, reason):
+    text = str(_MESSAGES[order.status]) % {"number": order.number}
+    if reason:
+        text = f"{text} {reason}"
+    recipients = {order.buyer_id, order.merchant.user_id} - {getattr(actor, "pk", None)}
+    forum_adapter.notify(recipients=recipients, kind=f"order_{order.status}", text=text, url=order_url(order))
+
+
+def order_url(order) -> str:
+    from django.urls import reverse
+
+    return reverse("community_commerce:order", args=[order.pk])

@@ -1,0 +1,66 @@
+"""The sweeper and the precise ETA tasks.
+
+Beat runs :func:`sweep` every few seconds: it opens offers whose start has come,
+closes every overdue offer (each in its own transaction, so one failure never
+blocks the rest), expires unpaid reservations, and queues an ETA task for each
+offer that opens or ends before the next sweep, for precision. ETA tasks are
+only ever a few seconds ahead (Redis redelivers far-ahead ones after the
+visibility timeout); if one is lost the next sweep does its work.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.core.cache import cache
+from django.utils import timezone
+
+from community_commerce.conf import conf
+from community_commerce.models import Offer
+from community_commerce.services import lifecycle
+
+log = logging.getLogger(__name__)
+
+
+def sweep(*, now=None) -> dict:
+    now = now or timezone.now()
+    counts = {"opened": 0, "closed": 0, "failed": 0, "expired": 0}
+    due_open = Offer.objects.filter(status=Offer.Status.SCHEDULED, starts_at__lte=now).values_list("id", flat=True)
+    for offer_id in list(due_open):
+        counts["opened"] += lifecycle.open_offer(offer_id=offer_id, now=now)
+    due_close = Offer.objects.filter(closed_at__isnull=True, ends_at__lte=now).exclude(status=Offer.Status.CANCELLED)
+    for offer_id in list(due_close.values_list("id", flat=True)):
+        try:
+            counts["closed"] += lifecycle.close_offer(offer_id=offer_id, now=now)
+        except Exception:  # one broken offer must not block the others
+            counts["failed"] += 1
+            log.exception("closing offer %s failed; the next sweep tries again", offer_id)
+    counts["expired"] = lifecycle.expire_reservations(now=now)
+    soon = Offer.objects.filter(closed_at__isnull=True).exclude(status=Offer.Status.CANCELLED)
+    horizon = now + timedelta(seconds=conf.SWEEP_SECONDS + 1)
+    upcoming = soon.filter(ends_at__gt=now, ends_at__lte=horizon) | soon.filter(
+        status=Offer.Status.SCHEDULED, starts_at__gt=now, starts_at__lte=horizon
+    )
+    queue_precise_tasks(offers=upcoming, now=now)
+    return counts
+
+
+def queue_precise_tasks(*, offers, now) -> int:
+    """An ETA task for each start or end due before the next sweep, queued once per offer and moment."""
+    from community_commerce import tasks
+
+    horizon = now + timedelta(seconds=conf.SWEEP_SECONDS + 1)
+    queued = 0
+    for offer in offers:
+        if offer.status == Offer.Status.SCHEDULED and now < offer.starts_at <= horizon:
+            queued += _queue_once(tasks.open_offer, offer.pk, offer.starts_at, "open")
+        if now < offer.ends_at <= horizon:
+            queued += _queue_once(tasks.close_offer, offer.pk, offer.ends_at, "close")
+    return queued
+
+
+def _queue_once(task, offer_id, eta, what) -> bool:
+    """Each sweep sees the same upcoming moment; only the first one queues its task."""
+    if not cache.add(f"cc:eta:{what}:{offer_id}:{eta.timestamp()}", 1, timeout=conf.SWEEP_SECONDS * 4):
+        return False
+    task.apply_async(args=[offer_id], eta=eta)
+    return True

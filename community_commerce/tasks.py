@@ -1,0 +1,20 @@
+"""Celery tasks: thin wrappers around services, each safe to run twice."""
+
+from celery import shared_task
+
+from community_commerce.services import lifecycle, schedule
+
+
+@shared_task(ignore_result=True)
+def sweep():
+    return schedule.sweep()
+
+
+@shared_task(ignore_result=True)
+def open_offer(offer_id):
+    return lifecycle.open_offer(offer_id=offer_id)
+
+
+@shared_task(ignore_result=True)
+def close_offer(offer_id):
+    return lifecycle.close_offer(offer_id=offer_id)
