@@ -17,6 +17,7 @@ install: $(STAMP)
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_commerce_demo
 	$(PY) scripts/run_dev.py
 
 test: install

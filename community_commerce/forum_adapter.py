@@ -56,10 +56,20 @@ def commerce_categories():
     return Category.objects.filter(commerce_enabled=True)
 
 
-def start_thread(*, author, category, title, body):
+def get_category(slug):
+    from forum.models import Category
+
+    return Category.objects.filter(slug=slug).first()
+
+
+def find_thread(*, category, title):
+    return category.threads.filter(title=title, deleted_at__isnull=True).first()
+
+
+def start_thread(*, author, category, title, body, check_flood=True):
     from forum.services.posting import start_thread as forum_start_thread
 
-    return forum_start_thread(author=author, category=category, title=title, body=body)
+    return forum_start_thread(author=author, category=category, title=title, body=body, check_flood=check_flood)
 
 
 def post_thread_event(*, thread_id, text) -> None:

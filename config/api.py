@@ -11,6 +11,8 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import django_auth
 
+from community_commerce.api import router as commerce_router
+from community_commerce.errors import CommerceError
 from forum.api import router as forum_router
 from forum.errors import FloodControl, ForumError
 
@@ -38,6 +40,11 @@ def error(request, status, code, message, fields=None, headers=None):
 def forum_error(request, exc):
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, FloodControl) else None
     return error(request, exc.status, exc.code, exc.message, exc.fields, headers)
+
+
+@api.exception_handler(CommerceError)
+def commerce_error(request, exc):
+    return error(request, exc.status, exc.code, exc.message, exc.fields)
 
 
 @api.exception_handler(ValidationError)
@@ -72,3 +79,4 @@ def http_error(request, exc):
 
 
 api.add_router("/", forum_router)
+api.add_router("/", commerce_router)

@@ -34,12 +34,18 @@ class ThreadForm(ReplyForm):
     title = forms.CharField(label=_("Title"), max_length=limits.TITLE_MAX)
     field_order = ["title", "body"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["body"].label = _("Your post")
+
     def clean_title(self):
         return self._run(limits.clean_title, "title")
 
 
 class EditPostForm(ReplyForm):
-    pass
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["body"].label = _("Post text")
 
 
 class ReasonForm(_LimitsMixin, forms.Form):

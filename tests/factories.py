@@ -66,3 +66,79 @@ def preferences(member, **fields):
 
 def report(*, post_, reporter=None, reason="Spam"):
     return Report.objects.create(post=post_, reporter=reporter or user(), reason=reason)
+
+
+# --- Commerce: merchants and offers (community_commerce) ----------------------------------------
+
+_member = user  # ``merchant(user=...)`` shadows the builder above
+
+OFFER_TERMS = {
+    "group_buy": {"unit_price": "19.90", "min_quantity": 10, "tiers": [{"min_quantity": 30, "unit_price": "17.90"}]},
+    "flash_sale": {"unit_price": "9.90", "reservation_minutes": 15},
+    "dutch_auction": {"start_price": "100.00", "floor_price": "40.00", "step": "5.00", "step_seconds": 60},
+}
+
+
+def merchant(user=None, status="verified", *, display_name=None, **extra):
+    """A merchant profile (``status``: verified, pending or suspended) for ``user`` or a new member."""
+    from community_commerce.models import Merchant
+
+    member = user or _member()
+    return Merchant.objects.create(
+        user=member,
+        display_name=display_name or f"Shop of {member.username}",
+        contact=extra.pop("contact", f"{member.username}@example.com"),
+        status=status,
+        verified_at=timezone.now() if status == "verified" else None,
+        **extra,
+    )
+
+
+def commerce_thread(merchant_, *, category_=None, **extra):
+    """A thread of the merchant's own in a commerce-enabled category."""
+    category_ = category_ or category(commerce_enabled=True)
+    return thread(author=merchant_.user, category_=category_, title=extra.pop("title", "My deals"), **extra)
+
+
+def offer(
+    kind="flash_sale",
+    *,
+    merchant_=None,
+    thread_=None,
+    terms=None,
+    starts_at=None,
+    ends_at=None,
+    stock="default",
+    per_user_limit=None,
+    title=None,
+    currency="EUR",
+    **extra,
+):
+    """An offer stored as post_offer would store it (terms cleaned by their kind), live by default:
+    started a minute ago, ending in a day; flash sales and Dutch auctions have 10 units."""
+    from community_commerce.kinds import get_kind
+    from community_commerce.models import Offer
+
+    merchant_ = merchant_ or merchant()
+    thread_ = thread_ or commerce_thread(merchant_)
+    now = timezone.now()
+    starts_at = starts_at or now - timezone.timedelta(minutes=1)
+    ends_at = ends_at or now + timezone.timedelta(days=1)
+    if stock == "default":
+        stock = None if kind == "group_buy" else 10
+    live = starts_at <= now
+    return Offer.objects.create(
+        kind=kind,
+        thread=thread_,
+        merchant=merchant_,
+        title=title or f"A {kind.replace('_', ' ')}",
+        currency=currency,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        stock=stock,
+        per_user_limit=per_user_limit,
+        terms=get_kind(kind).clean_terms(terms if terms is not None else OFFER_TERMS[kind]),
+        status=extra.pop("status", Offer.Status.LIVE if live else Offer.Status.SCHEDULED),
+        opened_at=now if live else None,
+        **extra,
+    )

@@ -10,12 +10,17 @@ import os
 os.environ.setdefault("VAR_DIR", os.path.join(os.path.dirname(os.path.dirname(__file__)), "var", "test"))
 
 from config.settings import *  # noqa: F403
-from config.settings import REDIS_URL, _celery_url, _redis_db
+from config.settings import REDIS_URL, VAR_DIR, _celery_url, _redis_db, env_bool
 
 CACHES["default"]["LOCATION"] = _redis_db(REDIS_URL, 1)  # noqa: F405
 CACHES["default"]["KEY_PREFIX"] = "cc-test"  # noqa: F405
 CELERY_BROKER_URL = os.environ.get("TEST_BROKER_URL") or _celery_url(_redis_db(REDIS_URL, 2))
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-CELERY_TASK_ALWAYS_EAGER = True  # unit tests run tasks in-process; tests/integration start a real worker
+# Unit tests run tasks in-process; tests/integration start a real worker and beat,
+# which read this from their environment (eager off).
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    # A file, not memory, so a worker process can open the same test database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test_db.sqlite3")}  # noqa: F405
 SITE_URL = "http://testserver"

@@ -5,6 +5,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from forum import extensions
 from forum.errors import ForumError
 from forum.forms import EditPostForm, ReplyForm, ThreadForm
 from forum.models import Category
@@ -47,7 +48,7 @@ def reply(request, pk):
             error_status = exc.status
         else:
             if request.htmx:
-                post.author_badges = []
+                post.author_badges = extensions.user_badges([request.user.pk]).get(request.user.pk, [])
                 post.can_edit = True
                 return render(
                     request,

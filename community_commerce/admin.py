@@ -1,0 +1,157 @@
+"""Operators' tools: verify or suspend merchants, cancel offers, cancel/refund orders,
+each with the reason recorded, through the same services the site uses."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+
+from community_commerce.errors import CommerceError
+from community_commerce.models import Claim, Merchant, MerchantEvent, Offer, Order, OrderEvent
+from community_commerce.services import lifecycle, merchants, orders
+
+
+class ReasonForm(forms.Form):
+    _selected_action = forms.CharField(widget=forms.MultipleHiddenInput)
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+
+
+def _with_reason(modeladmin, request, queryset, *, title, apply):
+    """An admin action that asks for a reason first, then applies ``apply(obj, reason)`` to each."""
+    if "apply" in request.POST:
+        form = ReasonForm(request.POST)
+        if form.is_valid():
+            done = 0
+            for obj in queryset:
+                try:
+                    done += bool(apply(obj, form.cleaned_data["reason"]))
+                except CommerceError as exc:
+                    modeladmin.message_user(request, f"{obj}: {exc.message}", messages.ERROR)
+            modeladmin.message_user(request, _("%(n)d changed.") % {"n": done}, messages.SUCCESS)
+            return None
+    else:
+        form = ReasonForm(initial={"_selected_action": request.POST.getlist(ACTION_CHECKBOX_NAME)})
+    return render(
+        request,
+        "community_commerce/admin/reason.html",
+        {
+            "title": title,
+            "form": form,
+            "objects": queryset,
+            "action": request.POST["action"],
+            "opts": modeladmin.model._meta,
+        },
+    )
+
+
+class MerchantEventInline(admin.TabularInline):
+    model = MerchantEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ["at", "actor", "from_status", "to_status", "reason"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Merchant)
+class MerchantAdmin(admin.ModelAdmin):
+    list_display = ["display_name", "user", "status", "status_reason", "created_at", "verified_at"]
+    list_filter = ["status"]
+    search_fields = ["display_name", "user__username", "contact"]
+    readonly_fields = ["status", "status_reason", "verified_at", "created_at"]
+    raw_id_fields = ["user"]
+    inlines = [MerchantEventInline]
+    actions = ["verify", "suspend"]
+
+    @admin.action(description=_("Verify the selected merchants"))
+    def verify(self, request, queryset):
+        return _with_reason(
+            self,
+            request,
+            queryset,
+            title=_("Verify merchants"),
+            apply=lambda m, reason: merchants.verify(merchant=m, actor=request.user, reason=reason),
+        )
+
+    @admin.action(description=_("Suspend the selected merchants"))
+    def suspend(self, request, queryset):
+        return _with_reason(
+            self,
+            request,
+            queryset,
+            title=_("Suspend merchants"),
+            apply=lambda m, reason: merchants.suspend(merchant=m, actor=request.user, reason=reason),
+        )
+
+
+class ClaimInline(admin.TabularInline):
+    model = Claim
+    extra = 0
+    can_delete = False
+    fields = ["buyer", "quantity", "unit_price", "status", "created_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Offer)
+class OfferAdmin(admin.ModelAdmin):
+    list_display = ["title", "kind", "merchant", "status", "sold", "stock", "starts_at", "ends_at", "closed_at"]
+    list_filter = ["kind", "status", "currency"]
+    search_fields = ["title", "merchant__display_name"]
+    list_select_related = ["merchant"]
+    raw_id_fields = ["thread", "merchant"]
+    readonly_fields = ["sold", "status", "result_unit_price", "cancel_reason", "revision", "opened_at", "closed_at"]
+    inlines = [ClaimInline]
+    actions = ["cancel"]
+
+    def has_change_permission(self, request, obj=None):
+        return False  # terms change through the merchant's pages/API, which freeze them after the first claim
+
+    @admin.action(description=_("Cancel the selected offers (buyers are told)"))
+    def cancel(self, request, queryset):
+        return _with_reason(
+            self,
+            request,
+            queryset,
+            title=_("Cancel offers"),
+            apply=lambda o, reason: lifecycle.cancel_offer(offer_id=o.pk, actor=request.user, reason=reason),
+        )
+
+
+class OrderEventInline(admin.TabularInline):
+    model = OrderEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ["at", "actor", "from_status", "to_status", "reason"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ["number", "offer", "buyer", "merchant", "quantity", "total", "currency", "status", "created_at"]
+    list_filter = ["status", "currency", "merchant"]
+    search_fields = ["number", "buyer__username", "merchant__display_name", "offer__title"]
+    list_select_related = ["offer", "buyer", "merchant"]
+    inlines = [OrderEventInline]
+    actions = ["cancel"]
+
+    def has_change_permission(self, request, obj=None):
+        return False  # orders move only through the pipeline
+
+    @admin.action(description=_("Cancel / refund the selected orders"))
+    def cancel(self, request, queryset):
+        return _with_reason(
+            self,
+            request,
+            queryset,
+            title=_("Cancel or refund orders"),
+            apply=lambda o, reason: orders.transition(
+                order_id=o.pk, to_status=Order.Status.CANCELLED, actor=request.user, reason=reason
+            )[1],
+        )

@@ -1,0 +1,168 @@
+"""Input and output schemas of the commerce API (shared/API.md).
+
+Inputs are deliberately loose: the services validate every value and answer
+with their stable codes (a quantity of "abc", 0 or 1.5 is the service's
+``invalid_quantity``, not a framework error). No input carries a price:
+prices are computed on the server (ARCHITECTURE.md, rule 6), so a
+``unit_price`` or ``total`` a client sends is ignored.
+"""
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from ninja import Field, Schema
+
+# Anything JSON, handed to the service as given; documented as the type the service expects.
+Whole = Annotated[Any, Field(json_schema_extra={"type": "integer", "minimum": 1})]
+
+
+# --- Offers -----------------------------------------------------------------------------------------
+
+
+class OfferIn(Schema):
+    """Create an offer. ``terms`` depend on the kind (API.md, "Offer body")."""
+
+    kind: str
+    thread: int
+    title: str
+    description: str = ""
+    currency: str
+    starts_at: str = Field(description="ISO 8601 with an offset")
+    ends_at: str = Field(description="ISO 8601 with an offset")
+    stock: Whole = None
+    per_user_limit: Whole = None
+    terms: dict[str, Any]
+
+
+class OfferPatch(Schema):
+    """Edit an offer before its first claim: only the fields sent change."""
+
+    title: str | None = None
+    description: str | None = None
+    currency: str | None = None
+    starts_at: str | None = None
+    ends_at: str | None = None
+    stock: Whole = None
+    per_user_limit: Whole = None
+    terms: dict[str, Any] | None = None
+
+
+class Tier(Schema):
+    min_quantity: int
+    unit_price: str
+
+
+class OfferOut(Schema):
+    """An offer's live state. The kind-specific fields appear only for their kind."""
+
+    id: int
+    kind: str
+    thread: int
+    url: str
+    merchant: str
+    title: str
+    description: str
+    status: str
+    is_open: bool
+    currency: str
+    current_unit_price: str | None
+    stock: int | None
+    stock_left: int | None
+    quantity_claimed: int
+    buyers: int
+    per_user_limit: int | None
+    starts_at: datetime
+    ends_at: datetime
+    closed_at: datetime | None
+    cancel_reason: str
+    terms: dict[str, Any]
+    server_time: datetime
+    # group_buy
+    min_quantity: int | None = None
+    reached: bool | None = None
+    tiers: list[Tier] | None = None
+    current_tier: Tier | None = None
+    next_tier: Tier | None = None
+    # dutch_auction
+    start_price: str | None = None
+    floor_price: str | None = None
+    next_price: str | None = None
+    next_price_at: datetime | None = None
+
+
+class OfferPage(Schema):
+    items: list[OfferOut]
+    count: int
+
+
+class ReasonIn(Schema):
+    reason: str | None = None
+
+
+class ReminderOut(Schema):
+    offer: int
+    created: bool
+
+
+# --- Claims -----------------------------------------------------------------------------------------
+
+
+class ClaimIn(Schema):
+    quantity: Whole = None
+    idempotency_key: str | int | None = Field(
+        None, description="Send the same key again (a retry) to get the first claim back instead of a second one."
+    )
+
+
+class ClaimOut(Schema):
+    id: int
+    offer: int
+    quantity: int
+    status: str
+    unit_price: str
+    currency: str
+    order: int | None
+    idempotency_key: str | None
+    created_at: datetime
+    ended_at: datetime | None
+
+
+class ClaimPage(Schema):
+    items: list[ClaimOut]
+    count: int
+
+
+# --- Orders -----------------------------------------------------------------------------------------
+
+
+class OrderEventOut(Schema):
+    at: datetime
+    actor: str | None
+    from_status: str
+    to_status: str
+    reason: str
+
+
+class OrderOut(Schema):
+    id: int
+    number: str
+    offer: int
+    offer_title: str
+    claim: int
+    buyer: str
+    merchant: str
+    quantity: int
+    unit_price: str
+    total: str
+    currency: str
+    status: str
+    created_at: datetime
+    updated_at: datetime
+    payment_due_at: datetime | None
+    payment_instructions: str | None
+    events: list[OrderEventOut]
+
+
+class OrderPage(Schema):
+    items: list[OrderOut]
+    count: int

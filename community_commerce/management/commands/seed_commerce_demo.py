@@ -1,0 +1,101 @@
+"""Demo deals for `make run`: the greengrocer is a verified merchant with one
+thread per kind of offer in the `deals` category, live or starting soon.
+
+Idempotent: threads are made once; a thread whose demo offer has ended gets a
+fresh one, so whoever runs the demo sees live deals.
+"""
+
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from community_commerce import forum_adapter
+from community_commerce.models import Merchant, Offer
+from community_commerce.services import claim, merchants, post_offer
+
+DEMO = [
+    {
+        "title": "Group-buy: organic apples, 5 kg boxes",
+        "body": "Local orchard apples, picked this week. The more boxes we order together, the cheaper for everyone.",
+        "offer": lambda now: {
+            "kind": "group_buy",
+            "title": "Organic apples, 5 kg box",
+            "description": "Pick up at the shop on Saturday.",
+            "starts_at": now,
+            "ends_at": now + timedelta(days=2),
+            "stock": None,
+            "per_user_limit": 5,
+            "terms": {
+                "unit_price": "19.90",
+                "min_quantity": 10,
+                "tiers": [{"min_quantity": 20, "unit_price": "17.90"}, {"min_quantity": 40, "unit_price": "15.90"}],
+            },
+        },
+        "claims": [("alice", 2), ("bob", 3)],
+    },
+    {
+        "title": "Flash sale: strawberry punnets at 18:00",
+        "body": "Twenty punnets of fresh strawberries, half price, a few minutes from now. Two per neighbour.",
+        "offer": lambda now: {
+            "kind": "flash_sale",
+            "title": "Strawberries, 500 g punnet",
+            "description": "Pay within 15 minutes to keep your reservation.",
+            "starts_at": now + timedelta(minutes=3),
+            "ends_at": now + timedelta(hours=3),
+            "stock": 20,
+            "per_user_limit": 2,
+            "terms": {"unit_price": "2.50", "reservation_minutes": 15},
+        },
+        "claims": [],
+    },
+    {
+        "title": "Dutch auction: a crate of pumpkins",
+        "body": "The price drops every minute until someone takes it. Eight crates.",
+        "offer": lambda now: {
+            "kind": "dutch_auction",
+            "title": "Pumpkin crate",
+            "description": "Great for soup. Delivered in the neighbourhood.",
+            "starts_at": now,
+            "ends_at": now + timedelta(hours=2),
+            "stock": 8,
+            "per_user_limit": 2,
+            "terms": {"start_price": "40.00", "floor_price": "15.00", "step": "1.00", "step_seconds": 60},
+        },
+        "claims": [],
+    },
+]
+
+
+class Command(BaseCommand):
+    help = "Load the demo deals (run seed_demo first; safe to run again)."
+
+    def handle(self, *args, **options):
+        users = get_user_model().objects
+        grocer = users.filter(username="greengrocer").first()
+        deals = forum_adapter.get_category("deals")
+        if grocer is None or deals is None:
+            raise CommandError("Run `manage.py seed_demo` first.")
+        merchant = Merchant.objects.filter(user=grocer).first() or merchants.apply(
+            user=grocer,
+            display_name="Corner Greengrocer",
+            contact="12 Market Street, 555-0134",
+            payment_instructions="Bank transfer to NL00 DEMO 0123 4567 89, or cash when you pick up.",
+        )
+        merchants.verify(merchant=merchant, reason="demo")
+        now = timezone.now()
+        for spec in DEMO:
+            thread = forum_adapter.find_thread(category=deals, title=spec["title"])
+            if thread is None:
+                thread = forum_adapter.start_thread(
+                    author=grocer, category=deals, title=spec["title"], body=spec["body"], check_flood=False
+                )
+            if Offer.objects.filter(thread=thread, closed_at__isnull=True).exclude(status="cancelled").exists():
+                continue
+            offer = post_offer.create_offer(user=grocer, thread_id=thread.pk, currency="EUR", **spec["offer"](now))
+            for username, quantity in spec["claims"]:
+                buyer = users.filter(username=username).first()
+                if buyer:
+                    claim.claim(offer_id=offer.pk, buyer=buyer, quantity=quantity, idempotency_key=f"demo-{offer.pk}")
+        self.stdout.write(self.style.SUCCESS("Demo deals ready."))
