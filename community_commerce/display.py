@@ -54,3 +54,14 @@ def thread_offer_panel(request, thread) -> str:
     return render_to_string(
         "community_commerce/thread_offers.html", {"cards": cards, "thread": thread, "may_add": may_add}, request=request
     )
+
+
+def profile_merchant_panel(request, member) -> str:
+    """On a profile: the member's shop, and for their own profile the way to apply or manage it."""
+    merchant = Merchant.objects.filter(user=member).first()
+    own = request.user.is_authenticated and request.user.pk == member.pk
+    if merchant is None and not own:
+        return ""
+    return render_to_string(
+        "community_commerce/profile_panel.html", {"merchant": merchant, "own": own, "member": member}, request=request
+    )

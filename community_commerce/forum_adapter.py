@@ -19,6 +19,7 @@ def connect():
     extensions.register_user_badges(display.merchant_badges)
     extensions.register_thread_api_fields(display.thread_offer_ids)
     extensions.register_thread_panel(display.thread_offer_panel)
+    extensions.register_profile_panel(display.profile_merchant_panel)
 
 
 def get_thread(thread_id):
@@ -79,6 +80,23 @@ def post_thread_event(*, thread_id, text) -> None:
     from forum.services.events import post_event
 
     transaction.on_commit(lambda: post_event(thread_id=thread_id, text=str(text)))
+
+
+def thread_watchers(thread_id) -> list[int]:
+    from forum.models import Subscription
+
+    return list(Subscription.objects.filter(thread_id=thread_id).values_list("user_id", flat=True))
+
+
+def notify_each(*, kind, items) -> None:
+    """A notification per (recipient id, text, url), after commit, in one insert."""
+    from django.db import transaction
+
+    from forum.services.notifications import notify_each as forum_notify_each
+
+    items = [(r, str(t), u) for r, t, u in items]
+    if items:
+        transaction.on_commit(lambda: forum_notify_each(kind=kind, items=items))
 
 
 def notify(*, recipients, kind, text, url="", actor=None) -> None:

@@ -1,5 +1,6 @@
 """Money helpers: Decimal only, two places, ISO 4217 currencies."""
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
@@ -189,3 +190,18 @@ def parse_amount(value) -> Decimal:
 def fmt(amount: Decimal | None) -> str | None:
     """Amounts in the API: strings with two decimals."""
     return None if amount is None else str(Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP))
+
+
+_WHOLE = re.compile(r"[0-9]{1,9}")
+
+
+def parse_whole(value) -> int | None:
+    """A non-negative whole number of at most nine ASCII digits, else None.
+    (``str.isdigit`` accepts '²' and 5000-digit strings that ``int()`` then refuses.)"""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if 0 <= value < 10**9 else None
+    if isinstance(value, str) and _WHOLE.fullmatch(value.strip()):
+        return int(value.strip())
+    return None

@@ -27,7 +27,8 @@ def _back_to_offer(offer_id):
 @login_required
 def new_offer(request):
     thread_id = request.GET.get("thread") or request.POST.get("thread")
-    if not str(thread_id or "").isdigit():
+    thread_id = str(thread_id or "")
+    if not (thread_id.isascii() and thread_id.isdigit() and len(thread_id) < 19):
         raise Http404
     try:
         thread = forum_adapter.get_thread(int(thread_id))

@@ -113,7 +113,7 @@ def threads_data(request, threads) -> list[dict]:
 
 def _category(value) -> Category:
     lookup = Q(slug=str(value))
-    if isinstance(value, int) or str(value).isdigit():
+    if isinstance(value, int) or (str(value).isascii() and str(value).isdigit() and len(str(value)) < 19):
         lookup |= Q(pk=int(value))
     category = Category.objects.filter(lookup).first()
     if category is None:

@@ -26,6 +26,20 @@ def register_thread_api_fields(fn):
     return fn
 
 
+# fn(request, member) -> HTML (already safe) shown on a member's profile
+_profile_panels: list[Callable] = []
+
+
+def register_profile_panel(fn):
+    if fn not in _profile_panels:
+        _profile_panels.append(fn)
+    return fn
+
+
+def profile_panels(request, member) -> list[str]:
+    return [html for html in (fn(request, member) for fn in _profile_panels) if html]
+
+
 def register_thread_panel(fn):
     if fn not in _thread_panels:
         _thread_panels.append(fn)

@@ -2,7 +2,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from community_commerce.errors import InvalidInput
-from community_commerce.money import parse_amount
+from community_commerce.money import parse_amount, parse_whole
 
 
 class TermsErrors:
@@ -28,10 +28,10 @@ class TermsErrors:
         if value is None:
             self.add(field, "required")
             return None
-        if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip().isdigit():
+        value = parse_whole(value)
+        if value is None:
             self.add(field, "must be a whole number")
             return None
-        value = int(value)
         if not minimum <= value <= maximum:
             self.add(field, f"must be between {minimum} and {maximum}")
             return None

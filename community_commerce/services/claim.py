@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from community_commerce import errors, forum_adapter, stock
 from community_commerce.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from community_commerce.models import Claim, Offer
+from community_commerce.money import parse_whole
 from community_commerce.services import lifecycle
 from community_commerce.services.orders import create_reservation_order
 
@@ -19,9 +20,9 @@ KEY_MAX = 100
 
 
 def clean_quantity(value) -> int:
-    if isinstance(value, bool) or not str(value).strip().isdigit():
+    quantity = parse_whole(value)
+    if quantity is None:
         raise InvalidInput(fields={"quantity": [_("Give a whole number of at least 1.")]}, code="invalid_quantity")
-    quantity = int(value)
     if not 1 <= quantity <= MAX_QUANTITY:
         raise InvalidInput(
             fields={"quantity": [_("Give a whole number from 1 to %d.") % MAX_QUANTITY]}, code="invalid_quantity"
@@ -87,7 +88,7 @@ def _take(*, offer, kind, buyer, quantity, key, now) -> Claim:
         created_at=now,
     )  # fmt: skip
     if kind.creates_order_on_claim:
-        new_claim.order_obj = create_reservation_order(claim=new_claim, offer=offer, unit_price=unit_price, now=now)
+        create_reservation_order(claim=new_claim, offer=offer, unit_price=unit_price, now=now)
     if offer.status == Offer.Status.SCHEDULED:
         lifecycle.open_offer(offer_id=offer.pk, now=now)
     if offer.stock is not None:

@@ -2,8 +2,6 @@
 Each step is one conditional transition, safe to run twice or twice at once;
 thread events and notifications go out after commit."""
 
-from decimal import Decimal
-
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -27,14 +25,16 @@ def open_offer(*, offer_id, now=None) -> bool:
         )
         if not changed:
             return False
-        offer = Offer.objects.get(pk=offer_id)
+        offer = Offer.objects.select_related("merchant").get(pk=offer_id)
         forum_adapter.post_thread_event(
             thread_id=offer.thread_id,
             text=_("%(kind)s is live: %(title)s") % {"kind": offer.get_kind_display(), "title": offer.title},
         )
         reminders = OfferReminder.objects.filter(offer_id=offer_id, notified_at__isnull=True)
-        user_ids = list(reminders.values_list("user_id", flat=True))
+        user_ids = set(reminders.values_list("user_id", flat=True))
         reminders.update(notified_at=now)
+        user_ids.update(forum_adapter.thread_watchers(offer.thread_id))
+        user_ids.discard(offer.merchant.user_id)
         forum_adapter.notify(
             recipients=user_ids,
             kind="offer_live",
@@ -80,50 +80,57 @@ def close_offer(*, offer_id, now=None) -> bool:
 
 
 def _close_group_buy(*, offer, kind, now):
+    """Succeeded: every commitment becomes an order at the tier price, in bulk.
+    Failed: every commitment is released. Every buyer is told either way."""
     active = Claim.objects.filter(offer_id=offer.pk, status=Claim.Status.ACTIVE)
-    buyers = list(active.values_list("buyer_id", flat=True).distinct())
-    if offer.status == Offer.Status.SUCCEEDED:
-        price = kind.price_for_quantity(offer, offer.sold)
-        offer.result_unit_price = price
-        rows = list(active.values_list("id", "buyer_id", "quantity"))
-        new_orders = [
-            orders.build_order(claim_id=cid, buyer_id=bid, quantity=q, offer=offer, unit_price=price, now=now)
-            for cid, bid, q in rows
-        ]
-        Order.objects.bulk_create(new_orders, batch_size=BULK)
-        OrderEvent.objects.bulk_create(
-            [OrderEvent(order_id=o.pk, at=now, to_status=o.status, reason="group-buy succeeded") for o in new_orders],
-            batch_size=BULK,
-        )
-        active.update(status=Claim.Status.ORDERED, unit_price=price, ended_at=now)
-        text = _(
-            "The group-buy “%(title)s” succeeded: %(units)d units at %(price)s %(currency)s. Your order is waiting for payment."
-        )
-        kind_code = "offer_succeeded"
-    else:
+    if offer.status != Offer.Status.SUCCEEDED:
+        buyers = list(active.values_list("buyer_id", flat=True).distinct())
         active.update(status=Claim.Status.RELEASED, ended_at=now)
-        text = _(
-            "The group-buy “%(title)s” did not reach %(units)d units. Your commitment is released; nothing to pay."
+        forum_adapter.notify(
+            recipients=buyers,
+            kind="offer_failed",
+            text=_(
+                "The group-buy “%(title)s” did not reach %(units)d units. Your commitment is released; nothing to pay."
+            )
+            % {"title": offer.title, "units": offer.terms["min_quantity"]},
+            url=offer.get_absolute_url(),
         )
-        kind_code = "offer_failed"
-    forum_adapter.notify(
-        recipients=buyers,
-        kind=kind_code,
-        text=text
-        % {
-            "title": offer.title,
-            "units": offer.sold if offer.status == Offer.Status.SUCCEEDED else offer.terms["min_quantity"],
-            "price": fmt(offer.result_unit_price or Decimal(0)),
-            "currency": offer.currency,
-        },
-        url=_my_orders_url() if offer.status == Offer.Status.SUCCEEDED else offer.get_absolute_url(),
+        return
+    price = kind.price_for_quantity(offer, offer.sold)
+    offer.result_unit_price = price
+    new_orders = [
+        orders.build_order(claim_id=cid, buyer_id=bid, quantity=q, offer=offer, unit_price=price, now=now)
+        for cid, bid, q in active.values_list("id", "buyer_id", "quantity")
+    ]
+    Order.objects.bulk_create(new_orders, batch_size=BULK)
+    OrderEvent.objects.bulk_create(
+        [OrderEvent(order_id=o.pk, at=now, to_status=o.status, reason="group-buy succeeded") for o in new_orders],
+        batch_size=BULK,
     )
-
-
-def _my_orders_url():
-    from django.urls import reverse
-
-    return reverse("community_commerce:my_orders")
+    active.update(status=Claim.Status.ORDERED, unit_price=price, ended_at=now)
+    text = _(
+        "The group-buy “%(title)s” succeeded at %(price)s %(currency)s. Your order %(number)s: "
+        "%(quantity)d for %(total)s %(currency)s. Open it to see how to pay."
+    )
+    forum_adapter.notify_each(
+        kind="offer_succeeded",
+        items=[
+            (
+                o.buyer_id,
+                text
+                % {
+                    "title": offer.title,
+                    "price": fmt(price),
+                    "currency": offer.currency,
+                    "number": o.number,
+                    "quantity": o.quantity,
+                    "total": fmt(o.total),
+                },
+                orders.order_url(o),
+            )
+            for o in new_orders
+        ],
+    )
 
 
 def _announce_close(offer):

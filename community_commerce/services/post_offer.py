@@ -13,7 +13,7 @@ from community_commerce import errors, forum_adapter
 from community_commerce.errors import Conflict, InvalidInput, NotAllowed
 from community_commerce.kinds import KINDS
 from community_commerce.models import Claim, Offer
-from community_commerce.money import CURRENCIES
+from community_commerce.money import CURRENCIES, parse_whole
 from community_commerce.services.merchants import verified_merchant_of
 
 TITLE_MAX = 200
@@ -43,10 +43,10 @@ def _whole(value, field, problems, *, required):
         if required:
             problems.setdefault(field, []).append(_("This field is required."))
         return None
-    if isinstance(value, bool) or not str(value).strip().isdigit():
+    number = parse_whole(value)
+    if number is None:
         problems.setdefault(field, []).append(_("Give a whole number of at least 1."))
         return None
-    number = int(value)
     if not 1 <= number <= MAX_STOCK:
         problems.setdefault(field, []).append(_("Give a whole number from 1 to %d.") % MAX_STOCK)
         return None

@@ -39,6 +39,22 @@ def notify(*, recipients, kind, text, url="", actor=None, thread=None, post=None
     return ids
 
 
+def notify_each(*, kind, items, actor=None, email=True) -> list[int]:
+    """One notification per (recipient, text, url) in ``items``, in one insert."""
+    rows = [
+        Notification(recipient_id=getattr(r, "pk", r), actor=actor, kind=kind, text=str(text)[:300], url=url)
+        for r, text, url in items
+    ]
+    if not rows:
+        return []
+    ids = [n.pk for n in Notification.objects.bulk_create(rows, batch_size=1000)]
+    if email:
+        from forum.tasks import send_notification_emails
+
+        transaction.on_commit(lambda: send_notification_emails.delay(ids))
+    return ids
+
+
 def unread_count(user) -> int:
     if not user.is_authenticated:
         return 0

@@ -52,7 +52,7 @@ def _page_of_post(request, thread, post_id):
 def thread_detail(request, pk, slug=None):
     thread = get_thread(request, pk)
     post_id = request.GET.get("post", "")
-    if post_id.isdigit():
+    if post_id.isascii() and post_id.isdigit():
         number = _page_of_post(request, thread, int(post_id))
         if number:
             suffix = f"?page={number}" if number > 1 else ""
@@ -73,7 +73,7 @@ def thread_detail(request, pk, slug=None):
 
     initial = {}
     quote_id = request.GET.get("quote", "")
-    if quote_id.isdigit() and user.is_authenticated:
+    if quote_id.isascii() and quote_id.isdigit() and user.is_authenticated:
         quoted = Post.objects.visible_to(user).filter(thread=thread, pk=quote_id).select_related("author").first()
         if quoted:
             name = quoted.author.username if quoted.author else "?"
@@ -116,6 +116,7 @@ def profile(request, username):
         "posts": posts,
         "post_count": post_count,
         "badges": extensions.user_badges([member.pk]).get(member.pk, []),
+        "panels": extensions.profile_panels(request, member),
     }
     return render(request, "forum/profile.html", context)
 
