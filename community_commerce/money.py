@@ -180,10 +180,10 @@ def parse_amount(value) -> Decimal:
         raise ValueError("not a number")
     if amount <= 0:
         raise ValueError("must be greater than 0")
+    if amount >= Decimal("1e10"):  # before quantize(), which cannot hold huge values
+        raise ValueError("too large")
     if amount != amount.quantize(CENT):
         raise ValueError("at most two decimals")
-    if amount >= Decimal("1e10"):
-        raise ValueError("too large")
     return amount.quantize(CENT)
 
 

@@ -17,4 +17,4 @@ def open_offer(offer_id):
 
 @shared_task(ignore_result=True)
 def close_offer(offer_id):
-    return lifecycle.close_offer(offer_id=offer_id)
+    return schedule.close_when_due(offer_id=offer_id)

@@ -59,12 +59,20 @@ def choice(value, choices, field):
     return value
 
 
-def offer_state(offer) -> dict:
-    return live_states([offer])[0]
+def offers_data(request, offers) -> list[dict]:
+    """Live states (buyers counted in one query), with absolute URLs like the forum's threads."""
+    states = live_states(offers)
+    for state in states:
+        state["url"] = request.build_absolute_uri(state["url"])
+    return states
+
+
+def offer_data(request, offer) -> dict:
+    return offers_data(request, [offer])[0]
 
 
 def claim_data(claim, currency=None) -> dict:
-    order = getattr(claim, "order_obj", None) or getattr(claim, "order", None)
+    order = getattr(claim, "order", None)  # the reverse one-to-one: None for a commitment
     return {
         "id": claim.pk,
         "offer": claim.offer_id,
@@ -147,32 +155,32 @@ def list_offers(
     if kind := choice(kind, Offer.Kind, "kind"):
         offers = offers.filter(kind=kind)
     items, count = page_of(offers, page, per_page)
-    return {"items": live_states(items), "count": count}
+    return {"items": offers_data(request, items), "count": count}
 
 
 @router.post("/offers", response={201: OfferOut}, exclude_unset=True)
 def create_offer(request, payload: OfferIn):
     fields = payload.dict()
     offer = post_offer.create_offer(user=request.auth, thread_id=fields.pop("thread"), **fields)
-    return Status(201, offer_state(offer))
+    return Status(201, offer_data(request, offer))
 
 
 @router.get("/offers/{offer_id}", response=OfferOut, auth=None, exclude_unset=True)
 def get_offer(request, offer_id: int):
-    return offer_state(get_object_or_404(Offer.objects.select_related("merchant"), pk=offer_id))
+    return offer_data(request, get_object_or_404(Offer.objects.select_related("merchant"), pk=offer_id))
 
 
 @router.patch("/offers/{offer_id}", response=OfferOut, exclude_unset=True)
 def update_offer(request, offer_id: int, payload: OfferPatch):
     offer = post_offer.update_offer(user=request.auth, offer_id=offer_id, **payload.dict(exclude_unset=True))
-    return offer_state(offer)
+    return offer_data(request, offer)
 
 
 @router.post("/offers/{offer_id}/cancel", response=OfferOut, exclude_unset=True)
 def cancel_offer(request, offer_id: int, payload: ReasonIn | None = None):
     """Its merchant or staff; ``{"reason"}`` is required (the buyers are told). Cancelling again is a no-op."""
     lifecycle.cancel_offer(offer_id=offer_id, actor=request.auth, reason=payload.reason if payload else None)
-    return offer_state(Offer.objects.select_related("merchant").get(pk=offer_id))
+    return offer_data(request, Offer.objects.select_related("merchant").get(pk=offer_id))
 
 
 @router.post("/offers/{offer_id}/remind", response={200: ReminderOut, 201: ReminderOut})

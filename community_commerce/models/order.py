@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Round
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -32,7 +33,8 @@ class Order(models.Model):
     class Meta:
         ordering = ["-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(total=F("unit_price") * F("quantity")), name="cc_order_total"),
+            # Round: SQLite multiplies decimals as floats (9.90 * 3 = 29.700000000000003).
+            models.CheckConstraint(condition=Q(total=Round(F("unit_price") * F("quantity"), 2)), name="cc_order_total"),
             models.CheckConstraint(condition=Q(quantity__gte=1), name="cc_order_quantity_positive"),
         ]
         indexes = [

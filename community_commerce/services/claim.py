@@ -74,7 +74,12 @@ def claim(*, offer_id, buyer, quantity, idempotency_key=None) -> tuple[Claim, bo
 
 
 def _take(*, offer, kind, buyer, quantity, key, now) -> Claim:
-    unit_price = kind.unit_price(offer, now)
+    # A group-buy claim shows the tier its own units help reach; the close sets the final price for all.
+    unit_price = (
+        kind.price_for_quantity(offer, offer.sold + quantity)
+        if offer.kind == "group_buy"
+        else kind.unit_price(offer, now)
+    )
     if not stock.take_units(offer=offer, quantity=quantity):
         _explain_refusal(offer, quantity)
     if not stock.take_allowance(offer=offer, buyer_id=buyer.pk, quantity=quantity):

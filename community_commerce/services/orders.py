@@ -67,7 +67,7 @@ def build_order(*, claim_id, buyer_id, quantity, offer, unit_price, now, payment
 def create_reservation_order(*, claim, offer, unit_price, now) -> Order:
     """The order of a flash-sale or Dutch-auction claim: waits for payment, then expires."""
     due = now + timedelta(minutes=offer.terms.get("reservation_minutes", 15))
-    for _attempt in range(3):
+    for attempt in range(3):
         order = build_order(
             claim_id=claim.pk,
             buyer_id=claim.buyer_id,
@@ -80,9 +80,11 @@ def create_reservation_order(*, claim, offer, unit_price, now) -> Order:
         try:
             with transaction.atomic():
                 order.save(force_insert=True)
-                break
-        except IntegrityError:  # an order number collision: draw another
-            continue
+            break
+        except IntegrityError:
+            # Only an order-number collision is worth another draw; anything else is a real error.
+            if attempt == 2 or not Order.objects.filter(number=order.number).exists():
+                raise
     OrderEvent.objects.create(order=order, at=now, actor_id=claim.buyer_id, to_status=order.status, reason="claimed")
     return order
 

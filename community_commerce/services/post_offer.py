@@ -83,6 +83,8 @@ def clean_offer(*, kind, title, description, currency, starts_at, ends_at, stock
         terms = kind_class.clean_terms(terms)
     except InvalidInput as exc:
         problems.update(exc.fields)
+    if kind == "group_buy" and stock and isinstance(terms.get("min_quantity"), int) and stock < terms["min_quantity"]:
+        problems.setdefault("stock", []).append(_("A group-buy needs at least as many units as its minimum."))
     if problems:
         raise InvalidInput(_("The offer is not valid."), fields=problems)
     return {
