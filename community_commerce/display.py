@@ -42,12 +42,15 @@ def thread_offer_panel(request, thread) -> str:
     if user.is_authenticated and offers:
         for claim in Claim.objects.filter(offer__in=offers, buyer=user).select_related("order").order_by("id"):
             mine.setdefault(claim.offer_id, []).append(claim)
+    held = {offer_id: sum(c.quantity for c in claims if c.status in Claim.HOLDING) for offer_id, claims in mine.items()}
     cards = [
         {
             "offer": offer,
             "state": state,
             "my_claims": mine.get(offer.pk, []),
             "is_merchant": offer.merchant.user_id == user.pk,
+            "held": held.get(offer.pk, 0),
+            "can_take": None if offer.per_user_limit is None else max(offer.per_user_limit - held.get(offer.pk, 0), 0),
         }
         for offer, state in zip(offers, states, strict=True)
     ]

@@ -16,7 +16,18 @@ class MerchantApplicationForm(forms.ModelForm):
 
 
 class ClaimForm(forms.Form):
-    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=10_000, initial=1)
+    quantity = forms.IntegerField(
+        label=_("Quantity"),
+        min_value=1,
+        max_value=10_000,
+        initial=1,
+        error_messages={
+            "min_value": _("Give a quantity of at least 1."),
+            "max_value": _("At most 10,000 at once."),
+            "invalid": _("Give a whole number of at least 1."),
+            "required": _("Give a quantity of at least 1."),
+        },
+    )
 
 
 class ReasonForm(forms.Form):

@@ -3,6 +3,8 @@
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from django.utils.translation import gettext as _
+
 CENT = Decimal("0.01")
 
 # Active ISO 4217 currency codes.
@@ -175,15 +177,15 @@ def parse_amount(value) -> Decimal:
     try:
         amount = Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
-        raise ValueError("not a number") from None
+        raise ValueError(_("not a number")) from None
     if not amount.is_finite():
-        raise ValueError("not a number")
+        raise ValueError(_("not a number"))
     if amount <= 0:
-        raise ValueError("must be greater than 0")
+        raise ValueError(_("must be greater than 0"))
     if amount >= Decimal("1e10"):  # before quantize(), which cannot hold huge values
-        raise ValueError("too large")
+        raise ValueError(_("too large"))
     if amount != amount.quantize(CENT):
-        raise ValueError("at most two decimals")
+        raise ValueError(_("at most two decimals"))
     return amount.quantize(CENT)
 
 

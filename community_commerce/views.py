@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -16,6 +17,7 @@ from community_commerce.models import Claim, Merchant, Offer, Order
 from community_commerce.payments import provider
 from community_commerce.services import claim as claim_service
 from community_commerce.services import lifecycle, merchants, orders, post_offer, withdraw
+from community_commerce.services.offer_state import display_status
 from community_commerce.services.reminders import remind
 
 
@@ -34,6 +36,11 @@ def new_offer(request):
         thread = forum_adapter.get_thread(int(thread_id))
     except CommerceError:
         raise Http404 from None
+    try:
+        merchants.verified_merchant_of(request.user)
+        forum_adapter.check_may_post_offer(request.user, thread)
+    except CommerceError as exc:
+        return render(request, "community_commerce/not_allowed.html", {"message": exc.message}, status=exc.status)
     form = OfferForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
@@ -56,7 +63,7 @@ def new_offer(request):
 def claim_offer(request, pk):
     form = ClaimForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Give a quantity of at least 1."))
+        messages.error(request, " ".join(form.errors.get("quantity", [_("Give a valid quantity.")])))
         return _back_to_offer(pk)
     try:
         claim, _created = claim_service.claim(
@@ -170,7 +177,10 @@ def merchant_dashboard(request):
     merchant = Merchant.objects.filter(user=request.user).first()
     if merchant is None:
         return redirect("community_commerce:merchant_apply")
-    offers = Offer.objects.filter(merchant=merchant).order_by("-id")[:50]
+    now = timezone.now()
+    offers = list(Offer.objects.filter(merchant=merchant).order_by("-id")[:50])
+    for offer in offers:
+        offer.status = display_status(offer, now)  # scheduled -> live at its start, before the sweeper runs
     to_fulfil = (
         Order.objects.filter(merchant=merchant)
         .filter(Q(status=Order.Status.PENDING_PAYMENT) | Q(status=Order.Status.PAID))

@@ -1,6 +1,8 @@
 from datetime import datetime
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+
 from community_commerce.errors import InvalidInput
 from community_commerce.money import parse_amount, parse_whole
 
@@ -18,7 +20,7 @@ class TermsErrors:
         try:
             return parse_amount(terms[field])
         except KeyError:
-            self.add(field, "required")
+            self.add(field, _("required"))
         except ValueError as exc:
             self.add(field, str(exc))
         return None
@@ -26,14 +28,14 @@ class TermsErrors:
     def integer(self, terms, field, *, minimum, maximum=10**9, default=None):
         value = terms.get(field, default)
         if value is None:
-            self.add(field, "required")
+            self.add(field, _("required"))
             return None
         value = parse_whole(value)
         if value is None:
-            self.add(field, "must be a whole number")
+            self.add(field, _("must be a whole number"))
             return None
         if not minimum <= value <= maximum:
-            self.add(field, f"must be between {minimum} and {maximum}")
+            self.add(field, _("must be between %(min)d and %(max)d") % {"min": minimum, "max": maximum})
             return None
         return value
 

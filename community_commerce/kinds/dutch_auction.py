@@ -1,6 +1,8 @@
 from datetime import timedelta
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+
 from community_commerce.kinds.base import Kind, TermsErrors
 from community_commerce.money import fmt
 
@@ -22,7 +24,7 @@ class DutchAuction(Kind):
         step_seconds = errors.integer(terms, "step_seconds", minimum=1, maximum=7 * 24 * 3600)
         minutes = errors.integer(terms, "reservation_minutes", minimum=1, maximum=7 * 24 * 60, default=15)
         if start is not None and floor is not None and floor >= start:
-            errors.add("floor_price", "must be lower than start_price")
+            errors.add("floor_price", _("must be lower than start_price"))
         errors.raise_if_any()
         return {
             "start_price": fmt(start),

@@ -1,5 +1,7 @@
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+
 from community_commerce.kinds.base import Kind, TermsErrors
 from community_commerce.money import fmt
 
@@ -19,12 +21,12 @@ class GroupBuy(Kind):
         tiers = []
         raw_tiers = terms.get("tiers") or []
         if not isinstance(raw_tiers, list):
-            errors.add("tiers", "must be a list")
+            errors.add("tiers", _("must be a list"))
             raw_tiers = []
         last_quantity, last_price = min_quantity, unit_price
         for i, raw in enumerate(raw_tiers):
             if not isinstance(raw, dict):
-                errors.add(f"tiers.{i}", "must be an object with min_quantity and unit_price")
+                errors.add(f"tiers.{i}", _("must be an object with min_quantity and unit_price"))
                 continue
             sub = TermsErrors()
             quantity = sub.integer(raw, "min_quantity", minimum=1)
@@ -35,14 +37,14 @@ class GroupBuy(Kind):
             if quantity is None or price is None:
                 continue
             if last_quantity is not None and quantity <= last_quantity:
-                errors.add(f"tiers.{i}.min_quantity", "tiers must rise in quantity, above min_quantity")
+                errors.add(f"tiers.{i}.min_quantity", _("tiers must rise in quantity, above min_quantity"))
             if last_price is not None and price >= last_price:
-                errors.add(f"tiers.{i}.unit_price", "tiers must fall strictly in price")
+                errors.add(f"tiers.{i}.unit_price", _("tiers must fall strictly in price"))
             tiers.append({"min_quantity": quantity, "unit_price": fmt(price)})
             last_quantity, last_price = quantity, price
         lock = terms.get("lock_when_reached", False)
         if not isinstance(lock, bool):
-            errors.add("lock_when_reached", "must be true or false")
+            errors.add("lock_when_reached", _("must be true or false"))
         errors.raise_if_any()
         return {
             "unit_price": fmt(unit_price),
@@ -82,6 +84,8 @@ class GroupBuy(Kind):
                 next_tier = tier
         return {
             "min_quantity": offer.terms["min_quantity"],
+            "units_to_minimum": max(offer.terms["min_quantity"] - offer.sold, 0),
+            "units_to_next_tier": next_tier["min_quantity"] - offer.sold if next_tier else None,
             "reached": self.reached(offer),
             "tiers": tiers,
             "current_tier": current,

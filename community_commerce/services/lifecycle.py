@@ -2,6 +2,8 @@
 Each step is one conditional transition, safe to run twice or twice at once;
 thread events and notifications go out after commit."""
 
+import logging
+
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -14,6 +16,7 @@ from community_commerce.money import fmt
 from community_commerce.services import orders
 
 BULK = 1000
+log = logging.getLogger(__name__)
 
 
 def open_offer(*, offer_id, now=None) -> bool:
@@ -182,7 +185,11 @@ def cancel_offer(*, offer_id, actor, reason) -> bool:
         active.update(status=Claim.Status.RELEASED, ended_at=now)
         forum_adapter.post_thread_event(
             thread_id=offer.thread_id,
-            text=_("%(kind)s cancelled by the merchant: %(reason)s")
+            text=(
+                _("%(kind)s cancelled by the merchant: %(reason)s")
+                if offer.merchant.user_id == actor.pk
+                else _("%(kind)s cancelled by the forum staff: %(reason)s")
+            )
             % {"kind": offer.get_kind_display(), "reason": reason},
         )
     # Each open order is cancelled in its own transaction (order row first, then the offer).
@@ -207,8 +214,14 @@ def expire_reservations(*, now=None, limit=500) -> int:
     )[:limit]
     expired = 0
     for order_id in list(due):
-        _order, changed = orders.transition(
-            order_id=order_id, to_status=Order.Status.EXPIRED, actor=None, reason="", now=now
-        )
+        try:
+            _order, changed = orders.transition(
+                order_id=order_id, to_status=Order.Status.EXPIRED, actor=None, reason="", now=now
+            )
+        except Conflict:  # paid or cancelled meanwhile: it is no longer ours to expire
+            continue
+        except Exception:  # one broken order must not block the others
+            log.exception("expiring order %s failed; the next sweep tries again", order_id)
+            continue
         expired += changed
     return expired

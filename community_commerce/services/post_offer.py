@@ -106,16 +106,13 @@ def create_offer(*, user, thread_id, **fields) -> Offer:
     forum_adapter.check_may_post_offer(user, thread)
     now = timezone.now()
     data = clean_offer(now=now, **fields)
-    status = Offer.Status.LIVE if data["starts_at"] <= now else Offer.Status.SCHEDULED
     with transaction.atomic():
-        offer = Offer.objects.create(
-            thread_id=thread.pk, merchant=merchant, status=status, opened_at=now if status == "live" else None, **data
-        )
-        if status == Offer.Status.LIVE:
-            forum_adapter.post_thread_event(
-                thread_id=thread.pk,
-                text=_("%(kind)s is live: %(title)s") % {"kind": offer.get_kind_display(), "title": offer.title},
-            )
+        offer = Offer.objects.create(thread_id=thread.pk, merchant=merchant, status=Offer.Status.SCHEDULED, **data)
+        if offer.starts_at <= now:  # opens like any other: the thread event, watchers told
+            from community_commerce.services.lifecycle import open_offer
+
+            open_offer(offer_id=offer.pk, now=now)
+            offer.refresh_from_db()
     from community_commerce.services.schedule import queue_precise_tasks
 
     transaction.on_commit(lambda: queue_precise_tasks(offers=[offer], now=now))
@@ -150,7 +147,9 @@ def update_offer(*, user, offer_id, **fields) -> Offer:
     data = clean_offer(now=now, **{**current, **fields})
     if data["kind"] != offer.kind:
         raise InvalidInput(fields={"kind": [_("The kind of an offer cannot change.")]})
-    data["status"] = Offer.Status.LIVE if data["starts_at"] <= now else Offer.Status.SCHEDULED
+    # Back to scheduled when the start moves ahead; a start moved to now opens through
+    # lifecycle.open_offer below, so the event and the reminders go out as usual.
+    data["status"] = offer.status if data["starts_at"] <= now else Offer.Status.SCHEDULED
     with transaction.atomic():
         changed = (
             Offer.objects.filter(pk=offer.pk, sold=0, revision=offer.revision, closed_at__isnull=True)
@@ -160,6 +159,11 @@ def update_offer(*, user, offer_id, **fields) -> Offer:
         if not changed:
             raise Conflict(_("The first claim is in: the terms are frozen."), code=errors.TERMS_FROZEN)
     offer.refresh_from_db()
+    if offer.status == Offer.Status.SCHEDULED and offer.starts_at <= now:
+        from community_commerce.services.lifecycle import open_offer
+
+        open_offer(offer_id=offer.pk, now=now)
+        offer.refresh_from_db()
     from community_commerce.services.schedule import queue_precise_tasks
 
     transaction.on_commit(lambda: queue_precise_tasks(offers=[offer], now=now))

@@ -59,8 +59,8 @@ def close_when_due(*, offer_id, now=None) -> bool:
         ends_at__gt=now,
         ends_at__lte=now + timedelta(seconds=conf.SWEEP_SECONDS + 1),
     ).values_list("ends_at", flat=True)
-    for ends_at in early:
-        tasks.close_offer.apply_async(args=[offer_id], eta=ends_at + timedelta(milliseconds=20))
+    for ends_at in early:  # once per offer and moment: a retry never queues another retry
+        _queue_once(tasks.close_offer, offer_id, ends_at + timedelta(milliseconds=20), "close-retry")
     return False
 
 
