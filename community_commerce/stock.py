@@ -32,8 +32,9 @@ def take_allowance(*, offer, buyer_id, quantity) -> bool:
 
 
 def return_units(*, offer_id, buyer_id, quantity) -> None:
-    """Give units back to the offer and the member's allowance (withdraw, expiry, cancellation)."""
-    Offer.objects.filter(pk=offer_id, sold__gte=quantity).update(sold=F("sold") - quantity)
+    """Give units back to the offer and the member's allowance (withdraw, expiry, cancellation).
+    An offer that has ended keeps its count: it is the record of what was sold."""
+    Offer.objects.filter(pk=offer_id, sold__gte=quantity, closed_at__isnull=True).update(sold=F("sold") - quantity)
     ClaimTally.objects.filter(offer_id=offer_id, buyer_id=buyer_id, taken__gte=quantity).update(
         taken=F("taken") - quantity
     )

@@ -17,4 +17,3 @@ def _fresh_cache(settings):
 def flood_off(settings):
     settings.FORUM_FLOOD_SECONDS = 0
     settings.FORUM_NEW_MEMBER_FLOOD_SECONDS = 0
-

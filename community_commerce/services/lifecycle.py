@@ -23,9 +23,10 @@ def open_offer(*, offer_id, now=None) -> bool:
     """scheduled -> live once its start has come; tells members who asked to be reminded."""
     now = now or timezone.now()
     with transaction.atomic():
-        changed = Offer.objects.filter(pk=offer_id, status=Offer.Status.SCHEDULED, starts_at__lte=now).update(
-            status=Offer.Status.LIVE, opened_at=now
-        )
+        # An offer whose whole time passed unswept is not announced: the close handles it.
+        changed = Offer.objects.filter(
+            pk=offer_id, status=Offer.Status.SCHEDULED, starts_at__lte=now, ends_at__gt=now
+        ).update(status=Offer.Status.LIVE, opened_at=now)
         if not changed:
             return False
         offer = Offer.objects.select_related("merchant").get(pk=offer_id)

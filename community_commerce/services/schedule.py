@@ -24,7 +24,9 @@ log = logging.getLogger(__name__)
 def sweep(*, now=None) -> dict:
     now = now or timezone.now()
     counts = {"opened": 0, "closed": 0, "failed": 0, "expired": 0}
-    due_open = Offer.objects.filter(status=Offer.Status.SCHEDULED, starts_at__lte=now).values_list("id", flat=True)
+    due_open = Offer.objects.filter(status=Offer.Status.SCHEDULED, starts_at__lte=now, ends_at__gt=now).values_list(
+        "id", flat=True
+    )
     for offer_id in list(due_open):
         counts["opened"] += lifecycle.open_offer(offer_id=offer_id, now=now)
     due_close = Offer.objects.filter(closed_at__isnull=True, ends_at__lte=now).exclude(status=Offer.Status.CANCELLED)
