@@ -69,3 +69,77 @@ def thread_api_fields(thread_ids) -> dict[int, dict]:
             for thread_id, extra in provider(ids).items():
                 fields.setdefault(thread_id, {}).update(extra)
     return fields
+
+
+# --- Thread lists: small badges beside a thread's title ----------------------
+# fn(thread_ids) -> {thread_id: [badge, ...]}, a badge being {"label": str, "css": str}
+_thread_list_badge_providers: list[Callable[[Iterable[int]], dict]] = []
+
+
+def register_thread_list_badges(fn):
+    if fn not in _thread_list_badge_providers:
+        _thread_list_badge_providers.append(fn)
+    return fn
+
+
+def attach_thread_list_badges(threads) -> None:
+    """Set ``thread.list_badges`` on every thread of a listing, in one call per provider."""
+    threads = list(threads)
+    badges: dict[int, list[dict]] = {}
+    if threads:
+        for provider in _thread_list_badge_providers:
+            for thread_id, items in provider([t.pk for t in threads]).items():
+                badges.setdefault(thread_id, []).extend(items)
+    for thread in threads:
+        thread.list_badges = badges.get(thread.pk, [])
+
+
+# --- Thread views: apps that count who reads a thread ------------------------
+# fn(request, thread) -> None; called once per thread page served
+_thread_view_listeners: list[Callable] = []
+
+
+def register_thread_view_listener(fn):
+    if fn not in _thread_view_listeners:
+        _thread_view_listeners.append(fn)
+    return fn
+
+
+def thread_viewed(request, thread) -> None:
+    for fn in _thread_view_listeners:
+        fn(request, thread)
+
+
+# --- The new-thread composer: extra sections (an offer, say) -----------------
+
+
+class ComposerSection:
+    """A section of the new-thread form contributed by another app.
+
+    ``render`` returns HTML for the form (with the posted data and the errors
+    of the last try), ``validate`` checks the posted data before anything is
+    saved, and ``save`` runs in the same transaction as the new thread: if it
+    returns errors, the thread is rolled back and the form shown again.
+    """
+
+    def render(self, request, category, data, errors) -> str:
+        return ""
+
+    def validate(self, request, category, data) -> dict[str, list[str]]:
+        return {}
+
+    def save(self, request, thread, data) -> dict[str, list[str]]:
+        return {}
+
+
+_composer_sections: list[ComposerSection] = []
+
+
+def register_composer_section(section: ComposerSection):
+    if all(type(s) is not type(section) for s in _composer_sections):
+        _composer_sections.append(section)
+    return section
+
+
+def composer_sections() -> list[ComposerSection]:
+    return list(_composer_sections)

@@ -17,11 +17,12 @@ from forum.views.common import get_thread
 
 def index(request):
     categories = Category.objects.annotate(thread_count=Count("threads", filter=Q(threads__deleted_at__isnull=True)))
-    latest = (
+    latest = list(
         Thread.objects.visible_to(request.user)
         .select_related("category", "author", "last_poster")
         .order_by("-last_activity_at")[:10]
     )
+    extensions.attach_thread_list_badges(latest)
     return render(request, "forum/index.html", {"categories": categories, "latest": latest})
 
 
@@ -34,6 +35,8 @@ def category_detail(request, slug):
         .listing_order()
     )
     page = Paginator(threads, settings.FORUM_THREADS_PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    extensions.attach_thread_list_badges(page.object_list)
     return render(
         request,
         "forum/category.html",
@@ -92,6 +95,7 @@ def thread_detail(request, pk, slug=None):
         "reason_form": ReasonForm() if moderator else None,
         "panels": extensions.thread_panels(request, thread),
     }
+    extensions.thread_viewed(request, thread)
     return render(request, "forum/thread.html", context)
 
 

@@ -1,6 +1,7 @@
 """Writing: new thread, reply (htmx or plain POST), edit, edit history."""
 
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -16,22 +17,39 @@ from forum.views.common import add_error, get_post, get_thread
 
 @login_required
 def new_thread(request, slug):
+    """The thread form, with the sections other apps add (an offer): every part is
+    checked before anything is saved, and the thread and its sections are saved
+    in one transaction, so an error anywhere saves nothing and loses no input."""
     category = get_object_or_404(Category, slug=slug)
     if not can_start_thread(request.user, category):
         return render(request, "forum/not_allowed.html", {"category": category}, status=403)
-    form = ThreadForm(request.POST if request.method == "POST" else None)
+    posted = request.method == "POST"
+    form = ThreadForm(request.POST if posted else None)
+    sections = extensions.composer_sections()
+    section_errors: dict[str, list[str]] = {}
     status = 200
-    if request.method == "POST":
-        if form.is_valid():
+    if posted:
+        for section in sections:
+            section_errors.update(section.validate(request, category, request.POST))
+        if form.is_valid() and not section_errors:
             try:
-                thread = posting.start_thread(author=request.user, category=category, **form.cleaned_data)
-                return redirect(thread)
+                with transaction.atomic():
+                    thread = posting.start_thread(author=request.user, category=category, **form.cleaned_data)
+                    for section in sections:
+                        section_errors.update(section.save(request, thread, request.POST))
+                    if section_errors:
+                        transaction.set_rollback(True)
+                if not section_errors:
+                    return redirect(thread)
             except ForumError as exc:
                 add_error(form, exc)
                 status = exc.status
-        else:
-            status = 400
-    return render(request, "forum/new_thread.html", {"category": category, "form": form}, status=status)
+        status = 400 if status == 200 else status
+    extra = [
+        section.render(request, category, request.POST if posted else None, section_errors) for section in sections
+    ]
+    context = {"category": category, "form": form, "sections": [html for html in extra if html]}
+    return render(request, "forum/new_thread.html", context, status=status)
 
 
 @login_required
