@@ -21,6 +21,7 @@ run: install
 	$(PY) scripts/run_dev.py
 
 test: install
+	@bash scripts/ensure_chromium.sh
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install

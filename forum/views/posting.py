@@ -68,6 +68,7 @@ def reply(request, pk):
             if request.htmx:
                 post.author_badges = extensions.user_badges([request.user.pk]).get(request.user.pk, [])
                 post.can_edit = True
+                thread.refresh_from_db(fields=["reply_count"])
                 return render(
                     request,
                     "forum/partials/reply_done.html",

@@ -1,0 +1,83 @@
+"""Browser tests: Playwright driving Debian's Chromium against a live server,
+with a real Celery worker and beat where a journey needs the clock to move.
+
+Screenshots of each journey's last page land in test-artifacts/e2e/ (the run
+prints the folder at the end)."""
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import beat, celery_env, start_worker  # noqa: F401 - fixtures
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls the
+# tests make are still plain synchronous calls.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+HOW_TO_INSTALL = "browser tests need Debian's Chromium: run `make test` as root, or `sudo apt-get install chromium`"
+
+
+def pytest_collection_modifyitems(config, items):
+    if Path(CHROMIUM).exists():
+        return
+    skip = pytest.mark.skip(reason=HOW_TO_INSTALL)
+    for item in items:
+        if "tests/e2e/" in str(item.fspath):
+            item.add_marker(skip)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if ARTIFACTS.exists() and any(ARTIFACTS.iterdir()):
+        terminalreporter.write_line(f"browser screenshots: {ARTIFACTS}")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--no-first-run", "--disable-sync", "--disable-dev-shm-usage"],
+        )  # fmt: skip
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def new_page(browser, live_server, request):
+    """``new_page(locale="en")``: a fresh browser session; each page's last view is saved as a screenshot."""
+    contexts = []
+
+    def make(locale="en", width=1280, height=1000):
+        context = browser.new_context(
+            base_url=live_server.url, locale=locale, viewport={"width": width, "height": height}
+        )
+        context.set_default_timeout(10_000)
+        page = context.new_page()
+        contexts.append((context, page))
+        return page
+
+    yield make
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"[^\w.-]+", "_", request.node.name)
+    for i, (context, page) in enumerate(contexts):
+        try:
+            page.screenshot(path=str(ARTIFACTS / f"{name}-{i + 1}.png"), full_page=True)
+        finally:
+            context.close()
+
+
+def log_in(page, username, password):
+    page.goto("/accounts/login/")
+    page.fill("input[name=login]", username)
+    page.fill("input[name=password]", password)
+    page.locator('form[action$="/accounts/login/"] button[type=submit]').click()
+    page.wait_for_url(re.compile(r"^(?!.*accounts/login).*$"))
