@@ -33,5 +33,14 @@ class _Conf:
     def ORDER_PREFIX(self):
         return _get("ORDER_PREFIX", "CC")
 
+    @property
+    def GATE_ENABLED(self):
+        """The Redis gate in front of crowd sales (flash sales, Dutch auctions)."""
+        return _get("GATE_ENABLED", True)
+
+    @property
+    def GATE_REDIS_URL(self):
+        return _get("GATE_REDIS_URL", settings.CACHES["default"]["LOCATION"])
+
 
 conf = _Conf()

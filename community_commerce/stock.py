@@ -1,11 +1,30 @@
-"""The stock gate. The database decides: units are taken with one conditional
-UPDATE (``sold + q <= stock``), backed by a CHECK constraint, never by a
-read-check-write in Python. (A Redis gate in front of it, for crowds, is a
-later addition; it may only ever refuse early, never decide.)"""
+"""The stock gate.
 
+The database decides: units are taken with one conditional UPDATE
+(``sold + q <= stock``), backed by a CHECK constraint, never by a
+read-check-write in Python.
+
+In front of it, for flash sales and Dutch auctions (the crowd sales), a Redis
+gate answers the crowd: one Lua script checks and takes the units left and the
+member's count atomically, so when a sale is sold out the database is not
+touched at all. The gate may only refuse early; what it lets through still
+passes the database's UPDATE, and if the database refuses, the gate gets the
+units back. It is rebuilt from the database when its keys are missing, when a
+sale opens and on every sweep, and it is skipped (the database alone answers)
+if Redis cannot be reached.
+"""
+
+import contextlib
+import logging
+
+import redis
+from django.conf import settings
 from django.db.models import F
 
+from community_commerce.conf import conf
 from community_commerce.models import ClaimTally, Offer
+
+log = logging.getLogger(__name__)
 
 
 def take_units(*, offer, quantity) -> bool:
@@ -42,3 +61,101 @@ def return_units(*, offer_id, buyer_id, quantity) -> None:
     Offer.objects.filter(pk=offer_id, status=Offer.Status.SOLD_OUT, closed_at__isnull=True).update(
         status=Offer.Status.LIVE
     )
+
+
+# --- The Redis gate ----------------------------------------------------------
+
+TAKEN, SOLD_OUT, MISSING, OVER_LIMIT, UNAVAILABLE = 1, 0, -1, -2, None
+
+_TAKE = """
+local left = redis.call('GET', KEYS[1])
+if not left then return {-1, 0} end
+left = tonumber(left)
+local q = tonumber(ARGV[2])
+if left < q then return {0, left} end
+local limit = tonumber(ARGV[3])
+if limit > 0 then
+  local held = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+  if held + q > limit then return {-2, left} end
+  redis.call('HINCRBY', KEYS[2], ARGV[1], q)
+end
+return {1, redis.call('DECRBY', KEYS[1], q)}
+"""
+
+_GIVE_BACK = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('INCRBY', KEYS[1], ARGV[2])
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then
+  if redis.call('HINCRBY', KEYS[2], ARGV[1], -tonumber(ARGV[2])) <= 0 then redis.call('HDEL', KEYS[2], ARGV[1]) end
+end
+return 1
+"""
+
+_REBUILD = """
+redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+for i = 3, #ARGV, 2 do
+  redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
+end
+if #ARGV > 2 then redis.call('EXPIRE', KEYS[2], ARGV[2]) end
+return 1
+"""
+
+
+def gated(offer) -> bool:
+    """Crowd sales with a fixed stock go through the gate."""
+    return conf.GATE_ENABLED and offer.stock is not None and offer.kind_class.creates_order_on_claim
+
+
+class RedisGate:
+    def __init__(self):
+        self._client = None
+        self._scripts = {}
+
+    @property
+    def client(self):
+        if self._client is None:
+            self._client = redis.Redis.from_url(conf.GATE_REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+            for name, source in (("take", _TAKE), ("give_back", _GIVE_BACK), ("rebuild", _REBUILD)):
+                self._scripts[name] = self._client.register_script(source)
+        return self._client
+
+    @staticmethod
+    def keys(offer_id):
+        """One hash tag per offer: both keys live in the same Redis Cluster slot."""
+        base = f"{settings.CACHES['default'].get('KEY_PREFIX', '')}:gate:{{o{offer_id}}}"
+        return [f"{base}:left", f"{base}:taken"]
+
+    def _run(self, name, offer_id, *args):
+        try:
+            self.client  # noqa: B018 - connects and loads the scripts
+            return self._scripts[name](keys=self.keys(offer_id), args=list(args))
+        except redis.RedisError as exc:
+            log.warning("stock gate unavailable (%s): the database alone decides", exc)
+            return UNAVAILABLE
+
+    def take(self, *, offer, buyer_id, quantity) -> tuple:
+        """(verdict, units left): TAKEN, SOLD_OUT, OVER_LIMIT, MISSING (rebuild it) or UNAVAILABLE (ask the database)."""
+        answer = self._run("take", offer.pk, buyer_id, quantity, offer.per_user_limit or 0)
+        return (UNAVAILABLE, None) if answer is None else (int(answer[0]), int(answer[1]))
+
+    def give_back(self, *, offer_id, buyer_id, quantity) -> None:
+        self._run("give_back", offer_id, buyer_id, quantity)
+
+    def rebuild(self, *, offer) -> None:
+        """Units left and each member's count, from the database (which decides anyway)."""
+        fresh = Offer.objects.filter(pk=offer.pk).values("stock", "sold", "ends_at", "closed_at").first()
+        if fresh is None or fresh["stock"] is None:
+            return
+        left = 0 if fresh["closed_at"] else max(fresh["stock"] - fresh["sold"], 0)
+        ttl = 3600
+        held = ClaimTally.objects.filter(offer_id=offer.pk, taken__gt=0).values_list("buyer_id", "taken")
+        flat = [str(value) for pair in held for value in pair]
+        self._run("rebuild", offer.pk, left, ttl, *flat)
+
+    def forget(self, *, offer_id) -> None:
+        with contextlib.suppress(redis.RedisError):
+            self.client.delete(*self.keys(offer_id))
+
+
+gate = RedisGate()

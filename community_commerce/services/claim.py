@@ -60,17 +60,39 @@ def claim(*, offer_id, buyer, quantity, idempotency_key=None) -> tuple[Claim, bo
     if offer.per_user_limit is not None and quantity > offer.per_user_limit:
         raise Conflict(_("At most %(limit)d per member.") % {"limit": offer.per_user_limit}, code=errors.LIMIT_EXCEEDED)
     kind = offer.kind_class
+    through_gate = _pass_gate(offer=offer, buyer=buyer, quantity=quantity)
     try:
         with transaction.atomic():
             new_claim = _take(offer=offer, kind=kind, buyer=buyer, quantity=quantity, key=key, now=now)
-    except IntegrityError:
-        if key:  # the same key from two requests at once: the first one won
+    except Exception as exc:
+        if through_gate:  # the database refused what the gate allowed: the gate gets the units back
+            stock.gate.give_back(offer_id=offer.pk, buyer_id=buyer.pk, quantity=quantity)
+        if isinstance(exc, IntegrityError) and key:  # the same key from two requests at once: the first won
             existing = Claim.objects.filter(offer=offer, buyer=buyer, idempotency_key=key).first()
             if existing:
                 return existing, False
         raise
     _after_claim(offer=offer, claim=new_claim, now=now)
     return new_claim, True
+
+
+def _pass_gate(*, offer, buyer, quantity) -> bool:
+    """The Redis gate for crowd sales: refuse early without touching the database.
+    True when the gate took units (to give back if the database refuses)."""
+    if not stock.gated(offer):
+        return False
+    verdict, left = stock.gate.take(offer=offer, buyer_id=buyer.pk, quantity=quantity)
+    if verdict == stock.MISSING:  # Redis restarted or flushed, or the sale just opened
+        stock.gate.rebuild(offer=offer)
+        verdict, left = stock.gate.take(offer=offer, buyer_id=buyer.pk, quantity=quantity)
+    if verdict == stock.SOLD_OUT:
+        raise _sold_out(left)
+    if verdict == stock.OVER_LIMIT:
+        raise Conflict(
+            _("You can claim at most %(limit)d in total on this offer.") % {"limit": offer.per_user_limit},
+            code=errors.LIMIT_EXCEEDED,
+        )
+    return verdict == stock.TAKEN
 
 
 def _take(*, offer, kind, buyer, quantity, key, now) -> Claim:
@@ -108,10 +130,13 @@ def _explain_refusal(offer, quantity):
         raise Conflict(_("This offer has ended."), code=errors.CLOSED)
     if fresh.revision != offer.revision:
         raise Conflict(_("The merchant just changed this offer; look again."), code="offer_changed")
-    left = fresh.stock_left or 0
-    if left == 0:
-        raise Conflict(_("Sold out."), code=errors.SOLD_OUT)
-    raise Conflict(_("Only %(left)d left.") % {"left": left}, code=errors.SOLD_OUT)
+    raise _sold_out(fresh.stock_left or 0)
+
+
+def _sold_out(left) -> Conflict:
+    if not left:
+        return Conflict(_("Sold out."), code=errors.SOLD_OUT)
+    return Conflict(_("Only %(left)d left.") % {"left": left}, code=errors.SOLD_OUT)
 
 
 def _after_claim(*, offer, claim, now):

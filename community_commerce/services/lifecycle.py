@@ -9,7 +9,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from community_commerce import errors, forum_adapter
+from community_commerce import errors, forum_adapter, stock
 from community_commerce.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from community_commerce.models import Claim, Offer, OfferReminder, Order, OrderEvent
 from community_commerce.money import fmt
@@ -30,6 +30,8 @@ def open_offer(*, offer_id, now=None) -> bool:
         if not changed:
             return False
         offer = Offer.objects.select_related("merchant").get(pk=offer_id)
+        if stock.gated(offer):
+            stock.gate.rebuild(offer=offer)
         forum_adapter.post_thread_event(
             thread_id=offer.thread_id,
             text=_("%(kind)s is live: %(title)s") % {"kind": offer.get_kind_display(), "title": offer.title},
@@ -80,6 +82,8 @@ def close_offer(*, offer_id, now=None) -> bool:
             _close_group_buy(offer=offer, kind=kind, now=now)
         offer.save(update_fields=["status", "closed_at", "result_unit_price"])
         _announce_close(offer)
+        if stock.gated(offer):
+            transaction.on_commit(lambda: stock.gate.forget(offer_id=offer.pk))
     return True
 
 

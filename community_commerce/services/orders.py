@@ -144,10 +144,48 @@ def transition(*, order_id, to_status, actor=None, reason="", now=None) -> tuple
     return order, True
 
 
+def transition_many(*, order_ids, to_status, actor, merchant=None, reason="", now=None) -> dict:
+    """Move many orders to ``to_status`` (a merchant's "mark paid" on a batch),
+    each with :func:`transition` in its own transaction, so one refusal never
+    undoes the others. With ``merchant``, orders of any other merchant are
+    skipped as not found, whoever the actor is (staff included).
+
+    Returns ``{"changed": [ids], "skipped": {id: reason}}``, the reason being
+    "already" (it has that status), "not_found", "not_allowed", or the status
+    the order is in when that status does not lead to ``to_status``."""
+    ids = list(dict.fromkeys(order_ids))
+    mine = Order.objects.filter(pk__in=ids)
+    if merchant is not None:
+        mine = mine.filter(merchant=merchant)
+    known = set(mine.values_list("pk", flat=True))
+    result = {"changed": [], "skipped": {}}
+    for order_id in ids:
+        if order_id not in known:
+            result["skipped"][order_id] = "not_found"
+            continue
+        try:
+            _order, changed = transition(order_id=order_id, to_status=to_status, actor=actor, reason=reason, now=now)
+        except NotFound:
+            result["skipped"][order_id] = "not_found"
+        except NotAllowed:
+            result["skipped"][order_id] = "not_allowed"
+        except Conflict:
+            result["skipped"][order_id] = Order.objects.filter(pk=order_id).values_list("status", flat=True).first()
+        else:
+            if changed:
+                result["changed"].append(order_id)
+            else:
+                result["skipped"][order_id] = "already"
+    return result
+
+
 def _release_claim(*, order, claim_status, now) -> None:
     """Give the order's units back to the offer and the member's allowance."""
     if Claim.objects.filter(pk=order.claim_id, status=Claim.Status.ORDERED).update(status=claim_status, ended_at=now):
         stock.return_units(offer_id=order.offer_id, buyer_id=order.buyer_id, quantity=order.quantity)
+        # Claimable again at once. Not deferred to commit: were this transaction to roll
+        # back, the gate would only overstate, and the database still decides.
+        stock.gate.give_back(offer_id=order.offer_id, buyer_id=order.buyer_id, quantity=order.quantity)
 
 
 _MESSAGES = {

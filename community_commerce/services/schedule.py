@@ -14,9 +14,11 @@ from datetime import timedelta
 from django.core.cache import cache
 from django.utils import timezone
 
+from community_commerce import stock
 from community_commerce.conf import conf
+from community_commerce.kinds import KINDS
 from community_commerce.models import Offer
-from community_commerce.services import lifecycle
+from community_commerce.services import lifecycle, stats
 
 log = logging.getLogger(__name__)
 
@@ -37,13 +39,30 @@ def sweep(*, now=None) -> dict:
             counts["failed"] += 1
             log.exception("closing offer %s failed; the next sweep tries again", offer_id)
     counts["expired"] = lifecycle.expire_reservations(now=now)
+    log.debug("rebuilt %d stock gates", resync_gates(now=now))
     soon = Offer.objects.filter(closed_at__isnull=True).exclude(status=Offer.Status.CANCELLED)
     horizon = now + timedelta(seconds=conf.SWEEP_SECONDS + 1)
     upcoming = soon.filter(ends_at__gt=now, ends_at__lte=horizon) | soon.filter(
         status=Offer.Status.SCHEDULED, starts_at__gt=now, starts_at__lte=horizon
     )
     queue_precise_tasks(offers=upcoming, now=now)
+    stats.flush_view_counts(now=now)  # thread views counted in Redis, into the database
     return counts
+
+
+def resync_gates(*, now) -> int:
+    """Rebuild the Redis gate of every running crowd sale from the database, so a
+    gate that drifted (a process died between the gate and the database) heals."""
+    running = Offer.objects.filter(
+        closed_at__isnull=True, starts_at__lte=now, ends_at__gt=now, stock__isnull=False,
+        kind__in=[code for code, kind in KINDS.items() if kind.creates_order_on_claim],
+    ).exclude(status=Offer.Status.CANCELLED)  # fmt: skip
+    count = 0
+    for offer in running:
+        if stock.gated(offer):
+            stock.gate.rebuild(offer=offer)
+            count += 1
+    return count
 
 
 def close_when_due(*, offer_id, now=None) -> bool:
