@@ -3,9 +3,12 @@ Each hook loads what a whole page needs in a fixed number of queries."""
 
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.timesince import timeuntil
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from community_commerce.models import Claim, Merchant, Offer
+from community_commerce.services import stats
 from community_commerce.services.offer_state import live_states
 
 
@@ -25,9 +28,11 @@ def thread_offer_ids(thread_ids) -> dict:
 
 
 def thread_offer_panel(request, thread) -> str:
-    """The offer cards at the top of a thread, with the claim forms."""
+    """The offer cards at the top of a thread, with the claim forms.
+    Four queries however many offers, claims and posts."""
     user = request.user
     offers = list(Offer.objects.filter(thread_id=thread.pk).select_related("merchant").order_by("id"))
+    stats.note_thread_offers(request, thread.pk, bool(offers))  # the view counter needs no query of its own
     may_add = (
         user.is_authenticated
         and thread.author_id == user.pk
@@ -38,25 +43,78 @@ def thread_offer_panel(request, thread) -> str:
         return ""
     now = timezone.now()
     states = live_states(offers, now=now)
-    mine = {}
+    parts = viewer_parts(user, offers)
+    cards = [offer_card(offer, state, parts[offer.pk]) for offer, state in zip(offers, states, strict=True)]
+    return render_to_string(
+        "community_commerce/thread_offers.html",
+        {"cards": cards, "thread": thread, "may_add": may_add, "server_now": iso(now)},
+        request=request,
+    )
+
+
+def iso(moment) -> str:
+    """ISO 8601 to the millisecond, the form every browser's Date.parse reads ("" for none)."""
+    return timezone.localtime(moment).isoformat(timespec="milliseconds") if moment else ""
+
+
+def polls(offer) -> bool:
+    """A card keeps polling for its live numbers until the offer is final."""
+    return offer.closed_at is None and offer.status != Offer.Status.CANCELLED
+
+
+def viewer_parts(user, offers) -> dict[int, dict]:
+    """Each card's part that depends on who reads it: their claims (with orders),
+    the units they hold, how many more they may take, and whether the offer is
+    theirs. One query for all the offers, none for a visitor."""
+    mine: dict[int, list] = {}
     if user.is_authenticated and offers:
         for claim in Claim.objects.filter(offer__in=offers, buyer=user).select_related("order").order_by("id"):
             mine.setdefault(claim.offer_id, []).append(claim)
-    held = {offer_id: sum(c.quantity for c in claims if c.status in Claim.HOLDING) for offer_id, claims in mine.items()}
-    cards = [
-        {
-            "offer": offer,
-            "state": state,
-            "my_claims": mine.get(offer.pk, []),
-            "is_merchant": offer.merchant.user_id == user.pk,
-            "held": held.get(offer.pk, 0),
-            "can_take": None if offer.per_user_limit is None else max(offer.per_user_limit - held.get(offer.pk, 0), 0),
+    parts = {}
+    for offer in offers:
+        claims = mine.get(offer.pk, [])
+        held = sum(c.quantity for c in claims if c.status in Claim.HOLDING)
+        parts[offer.pk] = {
+            "my_claims": claims,
+            "is_merchant": user.is_authenticated and offer.merchant.user_id == user.pk,
+            "held": held,
+            "can_take": None if offer.per_user_limit is None else max(offer.per_user_limit - held, 0),
         }
-        for offer, state in zip(offers, states, strict=True)
-    ]
-    return render_to_string(
-        "community_commerce/thread_offers.html", {"cards": cards, "thread": thread, "may_add": may_add}, request=request
-    )
+    return parts
+
+
+def time_until(moment, now) -> str:
+    """How long until ``moment``, as a reader without JavaScript sees it:
+    "42 seconds", "4 minutes", "2 hours, 3 minutes"."""
+    if moment is None:
+        return ""
+    seconds = int((moment - now).total_seconds())
+    if seconds < 60:
+        seconds = max(seconds, 0)
+        return ngettext("%(n)d second", "%(n)d seconds", seconds) % {"n": seconds}
+    return timeuntil(moment, now)
+
+
+def offer_card(offer, state, part, live_html=None) -> dict:
+    """What offer_card.html takes: the offer, its live state, the moments its
+    countdowns aim at (ISO, and in words from the server's clock), the viewer's
+    part, and whether the card polls."""
+    now = state["server_time"]
+    return {
+        "offer": offer,
+        "state": state,
+        "clock": {
+            "starts": iso(state["starts_at"]),
+            "ends": iso(state["ends_at"]),
+            "next_drop": iso(state.get("next_price_at")),
+            "starts_in": time_until(state["starts_at"], now),
+            "ends_in": time_until(state["ends_at"], now),
+            "next_drop_in": time_until(state.get("next_price_at"), now),
+        },
+        "polls": polls(offer),
+        "live_html": live_html,
+        **part,
+    }
 
 
 def profile_merchant_panel(request, member) -> str:
@@ -68,3 +126,74 @@ def profile_merchant_panel(request, member) -> str:
     return render_to_string(
         "community_commerce/profile_panel.html", {"merchant": merchant, "own": own, "member": member}, request=request
     )
+
+
+# --- Thread lists: a compact badge per open or recently ended offer ----------
+
+BADGE_RECENTLY_ENDED_DAYS = 3  # an ended offer keeps its badge this long, then the list forgets it
+
+
+def _badge_time(delta) -> str:
+    """A compact duration for a badge: "45 min", "2 h", "3 d" (rounded down, like timesince)."""
+    from django.utils.translation import ngettext
+
+    seconds = max(int(delta.total_seconds()), 0)
+    if seconds < 3600:
+        n = max(seconds // 60, 1)
+        return ngettext("%(n)d min", "%(n)d min", n) % {"n": n}
+    if seconds < 2 * 86400:
+        n = seconds // 3600
+        return ngettext("%(n)d h", "%(n)d h", n) % {"n": n}
+    n = seconds // 86400
+    return ngettext("%(n)d d", "%(n)d d", n) % {"n": n}
+
+
+def _offer_badge(state, now) -> dict:
+    kind = {"group_buy": _("Group-buy"), "flash_sale": _("Flash sale"), "dutch_auction": _("Dutch")}[state["kind"]]
+    status = state["status"]
+    if status == Offer.Status.LIVE and state["stock_left"] == 0:
+        status = Offer.Status.SOLD_OUT  # the last unit went before the status caught up
+    if status == Offer.Status.SCHEDULED:
+        label = _("%(kind)s · Starts in %(time)s") % {"kind": kind, "time": _badge_time(state["starts_at"] - now)}
+    elif status == Offer.Status.LIVE and state["kind"] == Offer.Kind.GROUP_BUY:
+        label = _("Group-buy %(claimed)d/%(needed)d · %(time)s left") % {
+            "claimed": state["quantity_claimed"],
+            "needed": state["min_quantity"],
+            "time": _badge_time(state["ends_at"] - now),
+        }
+    elif status == Offer.Status.LIVE and state["kind"] == Offer.Kind.FLASH_SALE:
+        label = _("Flash sale · %(left)d left") % {"left": state["stock_left"]}
+    elif status == Offer.Status.LIVE:
+        label = _("Dutch · %(price)s now") % {"price": state["current_unit_price"]}
+    else:
+        outcome = {
+            Offer.Status.SOLD_OUT: _("Sold out"),
+            Offer.Status.SUCCEEDED: _("Succeeded"),
+            Offer.Status.FAILED: _("Failed"),
+            Offer.Status.CLOSED: _("Ended"),
+            Offer.Status.CANCELLED: _("Cancelled"),
+        }.get(status, status)
+        label = _("%(kind)s · %(outcome)s") % {"kind": kind, "outcome": outcome}
+    return {"label": label, "css": f"offer-badge offer-badge-{status} offer-badge-{state['kind']}"}
+
+
+def thread_offer_badges(thread_ids) -> dict:
+    """Thread lists: a badge per open or recently ended offer of each thread
+    ("Group-buy 23/30 · 2 h left", "Flash sale · 12 left", "Dutch · 64.00 now").
+    The offers of the whole page in one query, their buyers counted in one more."""
+    from datetime import timedelta
+
+    from django.db.models import Q
+
+    now = timezone.now()
+    recent = now - timedelta(days=BADGE_RECENTLY_ENDED_DAYS)
+    offers = list(
+        Offer.objects.filter(thread_id__in=list(thread_ids))
+        .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=recent))
+        .select_related("merchant")
+        .order_by("thread_id", "id")
+    )
+    badges: dict[int, list[dict]] = {}
+    for offer, state in zip(offers, live_states(offers, now=now), strict=True):
+        badges.setdefault(offer.thread_id, []).append(_offer_badge(state, now))
+    return badges

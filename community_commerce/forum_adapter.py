@@ -14,12 +14,17 @@ from community_commerce.errors import NotAllowed, NotFound
 def connect():
     """Register the plugin's extensions with the forum (called from AppConfig.ready)."""
     from community_commerce import display
+    from community_commerce.composer import OfferComposerSection
+    from community_commerce.services import stats
     from forum import extensions
 
     extensions.register_user_badges(display.merchant_badges)
     extensions.register_thread_api_fields(display.thread_offer_ids)
     extensions.register_thread_panel(display.thread_offer_panel)
     extensions.register_profile_panel(display.profile_merchant_panel)
+    extensions.register_thread_view_listener(stats.thread_view_listener)
+    extensions.register_thread_list_badges(display.thread_offer_badges)
+    extensions.register_composer_section(OfferComposerSection())
 
 
 def get_thread(thread_id):
@@ -97,6 +102,20 @@ def notify_each(*, kind, items) -> None:
     items = [(r, str(t), u) for r, t, u in items]
     if items:
         transaction.on_commit(lambda: forum_notify_each(kind=kind, items=items))
+
+
+def notify_later(*, recipients, kind, text, url="") -> None:
+    """Like notify, but written by a worker: the request (a claim in a crowd) only queues it."""
+    from community_commerce.tasks import notify_members
+
+    notify_members.delay_on_commit(list(recipients), kind, str(text), url)
+
+
+def deliver_notification(*, recipients, kind, text, url="") -> None:
+    """What the notify_members task does: the forum's notification, now."""
+    from forum.services.notifications import notify as forum_notify
+
+    forum_notify(recipients=recipients, kind=kind, text=text, url=url)
 
 
 def notify(*, recipients, kind, text, url="", actor=None) -> None:

@@ -19,6 +19,7 @@ import logging
 
 import redis
 from django.conf import settings
+from django.db import connection
 from django.db.models import F
 
 from community_commerce.conf import conf
@@ -27,27 +28,48 @@ from community_commerce.models import ClaimTally, Offer
 log = logging.getLogger(__name__)
 
 
-def take_units(*, offer, quantity) -> bool:
-    """Take ``quantity`` units if the offer is still open, unchanged and has them."""
-    qs = Offer.objects.filter(pk=offer.pk, revision=offer.revision, closed_at__isnull=True).exclude(
-        status=Offer.Status.CANCELLED
+def take_units(*, offer, quantity) -> tuple[bool, bool]:
+    """Take ``quantity`` units if the offer is still open, unchanged and has them.
+
+    One statement: the same UPDATE that takes the last unit marks the sale sold
+    out, so exactly one claim sees it cross the line, however many run at once.
+    Returns (taken, this claim sold it out).
+    """
+    table = connection.ops.quote_name(Offer._meta.db_table)
+    has_room = "AND sold + %s <= stock" if offer.stock is not None else ""
+    sql = (
+        f"UPDATE {table} SET sold = sold + %s, "  # noqa: S608 - names are ours
+        f"status = CASE WHEN stock IS NOT NULL AND sold + %s >= stock AND status IN (%s, %s) THEN %s ELSE status END "
+        f"WHERE id = %s AND revision = %s AND closed_at IS NULL AND status <> %s {has_room} "
+        f"RETURNING status"
     )
-    if offer.stock is not None:
-        qs = qs.filter(sold__lte=F("stock") - quantity)
-    return qs.update(sold=F("sold") + quantity) == 1
+    params = [quantity, quantity, Offer.Status.SCHEDULED, Offer.Status.LIVE, Offer.Status.SOLD_OUT]
+    params += [offer.pk, offer.revision, Offer.Status.CANCELLED] + ([quantity] if offer.stock is not None else [])
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return False, False
+    return True, row[0] == Offer.Status.SOLD_OUT and offer.status != Offer.Status.SOLD_OUT
 
 
 def take_allowance(*, offer, buyer_id, quantity) -> bool:
-    """Count ``quantity`` against the member's per-offer limit, atomically."""
+    """Count ``quantity`` against the member's per-offer limit: one atomic upsert
+    that inserts the member's first units or adds to them only within the limit
+    (PostgreSQL and SQLite both speak ``ON CONFLICT ... DO UPDATE ... WHERE``)."""
     if offer.per_user_limit is None:
         return True
-    tally, _ = ClaimTally.objects.get_or_create(offer_id=offer.pk, buyer_id=buyer_id)
-    return (
-        ClaimTally.objects.filter(pk=tally.pk, taken__lte=offer.per_user_limit - quantity).update(
-            taken=F("taken") + quantity
+    if quantity > offer.per_user_limit:
+        return False
+    table = connection.ops.quote_name(ClaimTally._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (offer_id, buyer_id, taken) VALUES (%s, %s, %s) "  # noqa: S608 - names are ours
+            f"ON CONFLICT (offer_id, buyer_id) DO UPDATE SET taken = {table}.taken + excluded.taken "
+            f"WHERE {table}.taken + excluded.taken <= %s",
+            [offer.pk, buyer_id, quantity, offer.per_user_limit],
         )
-        == 1
-    )
+        return cursor.rowcount == 1
 
 
 def return_units(*, offer_id, buyer_id, quantity) -> None:
@@ -58,9 +80,12 @@ def return_units(*, offer_id, buyer_id, quantity) -> None:
         taken=F("taken") - quantity
     )
     # A sold-out sale that is still running is open again.
-    Offer.objects.filter(pk=offer_id, status=Offer.Status.SOLD_OUT, closed_at__isnull=True).update(
+    if Offer.objects.filter(pk=offer_id, status=Offer.Status.SOLD_OUT, closed_at__isnull=True).update(
         status=Offer.Status.LIVE
-    )
+    ):
+        from community_commerce.services import offer_snapshot
+
+        offer_snapshot.forget(offer_id)
 
 
 # --- The Redis gate ----------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from community_commerce import forum_adapter
 from community_commerce.services import lifecycle, schedule
 
 
@@ -18,3 +19,8 @@ def open_offer(offer_id):
 @shared_task(ignore_result=True)
 def close_offer(offer_id):
     return schedule.close_when_due(offer_id=offer_id)
+
+
+@shared_task(ignore_result=True)
+def notify_members(recipients, kind, text, url=""):
+    forum_adapter.deliver_notification(recipients=recipients, kind=kind, text=text, url=url)

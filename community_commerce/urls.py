@@ -1,14 +1,16 @@
 from django.urls import path
 
-from community_commerce.views import merchant, offers, orders
+from community_commerce.views import composer, live, merchant, offers, orders
 
 app_name = "community_commerce"
 
 urlpatterns = [
     path("offers/new/", offers.new_offer, name="new_offer"),
+    path("offers/preview", composer.offer_preview, name="offer_preview"),
     path("offers/<int:pk>/claim", offers.claim_offer, name="claim"),
     path("offers/<int:pk>/remind", offers.remind_me, name="remind"),
     path("offers/<int:pk>/cancel", offers.cancel_offer, name="cancel"),
+    path("offers/<int:pk>/live", live.offer_fragment, name="offer_live"),
     path("claims/<int:pk>/withdraw", offers.withdraw_claim, name="withdraw"),
     path("me/orders/", orders.my_orders, name="my_orders"),
     path("orders/<int:pk>/", orders.order_detail, name="order"),

@@ -4,12 +4,12 @@ Every non-2xx answer is ``{"code", "message", "fields"?}`` (shared/API.md).
 Members authenticate with allauth's X-Session-Token or the session cookie.
 """
 
-from allauth.headless.contrib.ninja.security import x_session_token_auth
+from allauth.headless.internal.sessionkit import authenticate_by_x_session_token
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
-from ninja.security import django_auth
+from ninja.security import APIKeyHeader, django_auth
 
 from community_commerce.api import router as commerce_router
 from community_commerce.errors import CommerceError
@@ -18,11 +18,26 @@ from forum.errors import FloodControl, ForumError
 
 STATUS_CODES = {400: "invalid", 401: "not_authenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 409: "conflict", 429: "rate_limited"}  # fmt: skip
 
+
+class SessionToken(APIKeyHeader):
+    """allauth's X-Session-Token. The site middleware has usually found its member
+    already (config.middleware.SessionTokenUserMiddleware): no second lookup."""
+
+    param_name = "X-Session-Token"
+
+    def authenticate(self, request, key):
+        user = getattr(request, "token_user", None)
+        if user is not None:
+            return user
+        found = authenticate_by_x_session_token(key) if key else None
+        return found[0] if found else None
+
+
 api = NinjaAPI(
     title="community_commerce API",
     version="1",
     urls_namespace="api-v1",
-    auth=[x_session_token_auth, django_auth],
+    auth=[SessionToken(), django_auth],
 )
 
 

@@ -19,5 +19,5 @@ class SessionTokenUserMiddleware:
         if token and request.path.startswith("/api/") and not request.user.is_authenticated:
             found = authenticate_by_x_session_token(token)
             if found:
-                request.user = found[0]
+                request.user = request.token_user = found[0]
         return self.get_response(request)

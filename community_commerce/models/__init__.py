@@ -2,5 +2,17 @@ from community_commerce.models.claim import Claim, ClaimTally, OfferReminder
 from community_commerce.models.merchant import Merchant, MerchantEvent
 from community_commerce.models.offer import Offer
 from community_commerce.models.order import Order, OrderEvent
+from community_commerce.models.stats import ThreadViewDay, ThreadViewer
 
-__all__ = ["Claim", "ClaimTally", "Merchant", "MerchantEvent", "Offer", "OfferReminder", "Order", "OrderEvent"]
+__all__ = [
+    "Claim",
+    "ClaimTally",
+    "Merchant",
+    "MerchantEvent",
+    "Offer",
+    "OfferReminder",
+    "Order",
+    "OrderEvent",
+    "ThreadViewDay",
+    "ThreadViewer",
+]

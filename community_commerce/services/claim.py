@@ -4,6 +4,7 @@ reservation with an order waiting for payment (flash sale, Dutch auction).
 Order of locks, everywhere: the offer row first, then tallies, claims, orders.
 """
 
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,11 +13,12 @@ from community_commerce import errors, forum_adapter, stock
 from community_commerce.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from community_commerce.models import Claim, Offer
 from community_commerce.money import parse_whole
-from community_commerce.services import lifecycle
+from community_commerce.services import lifecycle, offer_snapshot
 from community_commerce.services.orders import create_reservation_order
 
 MAX_QUANTITY = 10_000
 KEY_MAX = 100
+IDEMPOTENCY_SECONDS = 24 * 3600
 
 
 def clean_quantity(value) -> int:
@@ -46,14 +48,14 @@ def claim(*, offer_id, buyer, quantity, idempotency_key=None) -> tuple[Claim, bo
     key = (str(idempotency_key).strip() or None) if idempotency_key is not None else None
     if key and len(key) > KEY_MAX:
         raise InvalidInput(fields={"idempotency_key": [_("At most %d characters.") % KEY_MAX]})
-    offer = Offer.objects.select_related("merchant").filter(pk=offer_id).first()
+    offer = offer_snapshot.get(offer_id)
     if offer is None:
         raise NotFound(_("No such offer."))
-    if key:
-        existing = Claim.objects.filter(offer=offer, buyer=buyer, idempotency_key=key).first()
+    if key and (known := cache.get(_idempotency_cache_key(offer_id, buyer.pk, key))):
+        existing = Claim.objects.filter(pk=known).first()
         if existing:
             return existing, False
-    if offer.merchant.user_id == buyer.pk:
+    if offer.merchant_user_id == buyer.pk:
         raise NotAllowed(_("You cannot claim your own offer."), code=errors.OWN_OFFER)
     now = timezone.now()
     check_open(offer, now)
@@ -67,13 +69,19 @@ def claim(*, offer_id, buyer, quantity, idempotency_key=None) -> tuple[Claim, bo
     except Exception as exc:
         if through_gate:  # the database refused what the gate allowed: the gate gets the units back
             stock.gate.give_back(offer_id=offer.pk, buyer_id=buyer.pk, quantity=quantity)
-        if isinstance(exc, IntegrityError) and key:  # the same key from two requests at once: the first won
-            existing = Claim.objects.filter(offer=offer, buyer=buyer, idempotency_key=key).first()
+        if isinstance(exc, IntegrityError) and key:  # the same key again (at once, or forgotten by the cache)
+            existing = Claim.objects.filter(offer_id=offer.pk, buyer=buyer, idempotency_key=key).first()
             if existing:
                 return existing, False
         raise
+    if key:
+        cache.set(_idempotency_cache_key(offer.pk, buyer.pk, key), new_claim.pk, IDEMPOTENCY_SECONDS)
     _after_claim(offer=offer, claim=new_claim, now=now)
     return new_claim, True
+
+
+def _idempotency_cache_key(offer_id, buyer_id, key) -> str:
+    return f"cc:claim-key:{offer_id}:{buyer_id}:{key}"
 
 
 def _pass_gate(*, offer, buyer, quantity) -> bool:
@@ -96,14 +104,18 @@ def _pass_gate(*, offer, buyer, quantity) -> bool:
 
 
 def _take(*, offer, kind, buyer, quantity, key, now) -> Claim:
-    # A group-buy claim shows the tier its own units help reach; the close sets the final price for all.
-    unit_price = (
-        kind.price_for_quantity(offer, offer.sold + quantity)
-        if offer.kind == "group_buy"
-        else kind.unit_price(offer, now)
-    )
-    if not stock.take_units(offer=offer, quantity=quantity):
+    if offer.status == Offer.Status.SCHEDULED:  # its start has come (check_open said so): open it first
+        lifecycle.open_offer(offer_id=offer.pk, now=now)
+    taken, sold_it_out = stock.take_units(offer=offer, quantity=quantity)
+    if not taken:
         _explain_refusal(offer, quantity)
+    if offer.kind == Offer.Kind.GROUP_BUY:
+        # It shows the tier its own units help reach (the close sets the final price for all),
+        # read from the row this transaction has just updated, not from the snapshot.
+        committed = Offer.objects.filter(pk=offer.pk).values_list("sold", flat=True).get()
+        unit_price = kind.price_for_quantity(offer, committed)
+    else:
+        unit_price = kind.unit_price(offer, now)
     if not stock.take_allowance(offer=offer, buyer_id=buyer.pk, quantity=quantity):
         raise Conflict(
             _("You can claim at most %(limit)d in total on this offer.") % {"limit": offer.per_user_limit},
@@ -111,20 +123,19 @@ def _take(*, offer, kind, buyer, quantity, key, now) -> Claim:
         )
     status = Claim.Status.ORDERED if kind.creates_order_on_claim else Claim.Status.ACTIVE
     new_claim = Claim.objects.create(
-        offer=offer, buyer=buyer, quantity=quantity, unit_price=unit_price, status=status, idempotency_key=key,
+        offer_id=offer.pk, buyer=buyer, quantity=quantity, unit_price=unit_price, status=status, idempotency_key=key,
         created_at=now,
     )  # fmt: skip
     if kind.creates_order_on_claim:
         create_reservation_order(claim=new_claim, offer=offer, unit_price=unit_price, now=now)
-    if offer.status == Offer.Status.SCHEDULED:
-        lifecycle.open_offer(offer_id=offer.pk, now=now)
-    if offer.stock is not None:
-        lifecycle.mark_sold_out(offer=offer)
+    if sold_it_out:
+        lifecycle.announce_sold_out(offer=offer)
     return new_claim
 
 
 def _explain_refusal(offer, quantity):
     """The stock UPDATE matched no row: say why, from a fresh read."""
+    offer_snapshot.forget(offer.pk)
     fresh = Offer.objects.get(pk=offer.pk)
     if fresh.status == Offer.Status.CANCELLED or fresh.closed_at is not None:
         raise Conflict(_("This offer has ended."), code=errors.CLOSED)
@@ -146,7 +157,7 @@ def _after_claim(*, offer, claim, now):
         )
     else:
         text = _("You reserved %(quantity)d of “%(title)s”. Pay before the reservation expires.")
-    forum_adapter.notify(
+    forum_adapter.notify_later(
         recipients=[claim.buyer_id],
         kind="offer_joined",
         text=text % {"title": offer.title, "quantity": claim.quantity},

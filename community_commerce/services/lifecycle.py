@@ -5,7 +5,6 @@ thread events and notifications go out after commit."""
 import logging
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -13,7 +12,7 @@ from community_commerce import errors, forum_adapter, stock
 from community_commerce.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from community_commerce.models import Claim, Offer, OfferReminder, Order, OrderEvent
 from community_commerce.money import fmt
-from community_commerce.services import orders
+from community_commerce.services import offer_snapshot, orders
 
 BULK = 1000
 log = logging.getLogger(__name__)
@@ -29,6 +28,7 @@ def open_offer(*, offer_id, now=None) -> bool:
         ).update(status=Offer.Status.LIVE, opened_at=now)
         if not changed:
             return False
+        offer_snapshot.forget(offer_id)
         offer = Offer.objects.select_related("merchant").get(pk=offer_id)
         if stock.gated(offer):
             stock.gate.rebuild(offer=offer)
@@ -50,20 +50,14 @@ def open_offer(*, offer_id, now=None) -> bool:
     return True
 
 
-def mark_sold_out(*, offer) -> bool:
-    """live/scheduled -> sold_out when the last unit is taken (the sale may reopen if units come back)."""
-    changed = Offer.objects.filter(
-        pk=offer.pk,
-        status__in=(Offer.Status.SCHEDULED, Offer.Status.LIVE),
-        stock__isnull=False,
-        sold__gte=F("stock"),
-    ).update(status=Offer.Status.SOLD_OUT)
-    if changed:
-        forum_adapter.post_thread_event(
-            thread_id=offer.thread_id,
-            text=_("%(kind)s sold out: %(title)s") % {"kind": offer.get_kind_display(), "title": offer.title},
-        )
-    return bool(changed)
+def announce_sold_out(*, offer) -> None:
+    """The claim whose stock UPDATE took the last unit (and so marked the sale sold
+    out, stock.take_units) tells the thread. The sale reopens if units come back."""
+    offer_snapshot.forget(offer.pk)
+    forum_adapter.post_thread_event(
+        thread_id=offer.thread_id,
+        text=_("%(kind)s sold out: %(title)s") % {"kind": offer.get_kind_display(), "title": offer.title},
+    )
 
 
 def close_offer(*, offer_id, now=None) -> bool:
@@ -81,6 +75,7 @@ def close_offer(*, offer_id, now=None) -> bool:
         if offer.kind == Offer.Kind.GROUP_BUY:
             _close_group_buy(offer=offer, kind=kind, now=now)
         offer.save(update_fields=["status", "closed_at", "result_unit_price"])
+        offer_snapshot.forget(offer.pk)
         _announce_close(offer)
         if stock.gated(offer):
             transaction.on_commit(lambda: stock.gate.forget(offer_id=offer.pk))
@@ -185,6 +180,7 @@ def cancel_offer(*, offer_id, actor, reason) -> bool:
             if offer.status == Offer.Status.CANCELLED:
                 return False
             raise Conflict(_("This offer has already ended."), code=errors.CLOSED)
+        offer_snapshot.forget(offer.pk)
         active = Claim.objects.filter(offer_id=offer.pk, status=Claim.Status.ACTIVE)
         buyers = set(active.values_list("buyer_id", flat=True))
         active.update(status=Claim.Status.RELEASED, ended_at=now)

@@ -4,7 +4,7 @@ per change, an OrderEvent row for each, units returned when an order dies."""
 import secrets
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -41,15 +41,16 @@ ACTIONS = {"pay": S.PAID, "ship": S.SHIPPED, "complete": S.COMPLETED, "cancel": 
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
 
 
-def new_number() -> str:
-    """A readable order number such as CC-7KQ4-M2XD (random: no sequence to contend on)."""
-    code = "".join(secrets.choice(_ALPHABET) for _ in range(8))
-    return f"{conf.ORDER_PREFIX}-{code[:4]}-{code[4:]}"
+def new_number(claim_id: int) -> str:
+    """A readable order number such as CC-00123-K7QF: the claim's id makes it unique
+    (no collision to retry), the random tail makes it hard to guess."""
+    tail = "".join(secrets.choice(_ALPHABET) for _ in range(4))
+    return f"{conf.ORDER_PREFIX}-{claim_id:05d}-{tail}"
 
 
 def build_order(*, claim_id, buyer_id, quantity, offer, unit_price, now, payment_due_at=None) -> Order:
     return Order(
-        number=new_number(),
+        number=new_number(claim_id),
         offer_id=offer.pk,
         claim_id=claim_id,
         buyer_id=buyer_id,
@@ -67,24 +68,16 @@ def build_order(*, claim_id, buyer_id, quantity, offer, unit_price, now, payment
 def create_reservation_order(*, claim, offer, unit_price, now) -> Order:
     """The order of a flash-sale or Dutch-auction claim: waits for payment, then expires."""
     due = now + timedelta(minutes=offer.terms.get("reservation_minutes", 15))
-    for attempt in range(3):
-        order = build_order(
-            claim_id=claim.pk,
-            buyer_id=claim.buyer_id,
-            quantity=claim.quantity,
-            offer=offer,
-            unit_price=unit_price,
-            now=now,
-            payment_due_at=due,
-        )
-        try:
-            with transaction.atomic():
-                order.save(force_insert=True)
-            break
-        except IntegrityError:
-            # Only an order-number collision is worth another draw; anything else is a real error.
-            if attempt == 2 or not Order.objects.filter(number=order.number).exists():
-                raise
+    order = build_order(
+        claim_id=claim.pk,
+        buyer_id=claim.buyer_id,
+        quantity=claim.quantity,
+        offer=offer,
+        unit_price=unit_price,
+        now=now,
+        payment_due_at=due,
+    )
+    order.save(force_insert=True)
     OrderEvent.objects.create(order=order, at=now, actor_id=claim.buyer_id, to_status=order.status, reason="claimed")
     return order
 

@@ -14,6 +14,7 @@ from community_commerce.errors import Conflict, InvalidInput, NotAllowed
 from community_commerce.kinds import KINDS
 from community_commerce.models import Claim, Offer
 from community_commerce.money import CURRENCIES, parse_whole
+from community_commerce.services import offer_snapshot
 from community_commerce.services.merchants import verified_merchant_of
 
 TITLE_MAX = 200
@@ -100,12 +101,25 @@ def clean_offer(*, kind, title, description, currency, starts_at, ends_at, stock
     }
 
 
-def create_offer(*, user, thread_id, **fields) -> Offer:
+def check_offer(*, user, thread_id=None, now, **fields):
+    """Every check ``create_offer`` makes, in its order, without writing anything:
+    the member is a verified merchant, may post in the thread (when ``thread_id``
+    is given), and every field is valid. Returns ``(merchant, thread, cleaned
+    fields)``; raises NotAllowed, NotFound or InvalidInput.
+
+    Without a thread it answers "would this offer be accepted?" before the thread
+    exists, as the new-thread composer asks; ``create_offer`` checks the thread later."""
     merchant = verified_merchant_of(user)
-    thread = forum_adapter.get_thread(thread_id)
-    forum_adapter.check_may_post_offer(user, thread)
+    thread = None
+    if thread_id is not None:
+        thread = forum_adapter.get_thread(thread_id)
+        forum_adapter.check_may_post_offer(user, thread)
+    return merchant, thread, clean_offer(now=now, **fields)
+
+
+def create_offer(*, user, thread_id, **fields) -> Offer:
     now = timezone.now()
-    data = clean_offer(now=now, **fields)
+    merchant, thread, data = check_offer(user=user, thread_id=thread_id, now=now, **fields)
     with transaction.atomic():
         offer = Offer.objects.create(thread_id=thread.pk, merchant=merchant, status=Offer.Status.SCHEDULED, **data)
         if offer.starts_at <= now:  # opens like any other: the thread event, watchers told
@@ -158,6 +172,7 @@ def update_offer(*, user, offer_id, **fields) -> Offer:
         )
         if not changed:
             raise Conflict(_("The first claim is in: the terms are frozen."), code=errors.TERMS_FROZEN)
+        offer_snapshot.forget(offer.pk)
     offer.refresh_from_db()
     if offer.status == Offer.Status.SCHEDULED and offer.starts_at <= now:
         from community_commerce.services.lifecycle import open_offer

@@ -14,14 +14,48 @@ from community_commerce.payments import provider
 from community_commerce.services import orders
 
 
+def deal_group(claim) -> str:
+    """Where a claim belongs on "My deals": what, if anything, the buyer has to do or wait for."""
+    order = getattr(claim, "order", None)
+    if order is not None and order.status == Order.Status.PENDING_PAYMENT:
+        return "pending"
+    if claim.status == Claim.Status.ACTIVE:
+        return "active"
+    if order is not None and order.status in (Order.Status.PAID, Order.Status.SHIPPED):
+        return "underway"
+    if order is not None and order.status == Order.Status.COMPLETED:
+        return "completed"
+    return "ended"  # withdrawn, released, expired, cancelled
+
+
 @login_required
 def my_orders(request):
+    """My deals: the member's claims grouped by what they wait for, newest first
+    in each group (one query)."""
     claims = (
         Claim.objects.filter(buyer=request.user)
         .select_related("offer", "offer__merchant", "order")
-        .order_by("-id")[:100]
+        .order_by("-id")[:300]
     )
-    return render(request, "community_commerce/my_orders.html", {"claims": claims})
+    groups = {
+        "pending": {
+            "title": _("Waiting for your payment"),
+            "help": _("Pay before the deadline, or the reservation expires and the units go back on sale."),
+        },
+        "active": {
+            "title": _("Commitments"),
+            "help": _("Group-buys you joined. An order is made for you if the group-buy succeeds."),
+        },
+        "underway": {"title": _("Paid or on the way"), "help": ""},
+        "completed": {"title": _("Completed"), "help": ""},
+        "ended": {"title": _("Ended"), "help": _("Withdrawn, released, expired or cancelled: nothing to pay.")},
+    }
+    for group in groups.values():
+        group["claims"] = []
+    for claim in claims:
+        groups[deal_group(claim)]["claims"].append(claim)
+    sections = [{"key": key, **group} for key, group in groups.items() if group["claims"]]
+    return render(request, "community_commerce/my_orders.html", {"sections": sections, "count": len(claims)})
 
 
 @login_required

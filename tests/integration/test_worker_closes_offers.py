@@ -58,6 +58,8 @@ def _assert_closed_once(offer):
     assert {o.total for o in orders} == {offer.result_unit_price * 2}
     assert set(Claim.objects.filter(offer=offer).values_list("status", flat=True)) == {"ordered"}
     events = Post.objects.filter(thread_id=offer.thread_id, kind="event", body__startswith="Group-buy succeeded")
+    # The event is written just after the close commits: wait for it, then make sure there is one.
+    wait_for(events.exists, timeout=10, message="the thread event")
     assert events.count() == 1
 
 

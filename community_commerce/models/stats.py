@@ -1,0 +1,41 @@
+"""Who reads the threads that carry offers: the top of a merchant's funnel.
+
+Page views are counted in Redis and flushed here by the sweeper; a viewer is
+written once per thread and day. Kept per thread (not per offer): one write
+per view however many offers a thread carries; the dashboard sums the days of
+each offer's life."""
+
+from django.db import models
+
+from community_commerce.conf import conf
+
+
+class ThreadViewDay(models.Model):
+    """Page views of one thread on one day (flushed from the Redis counter)."""
+
+    thread = models.ForeignKey(conf.THREAD_MODEL, models.CASCADE, related_name="+")
+    day = models.DateField()
+    views = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["thread", "day"], name="cc_thread_view_day_once")]
+
+    def __str__(self):
+        return f"thread {self.thread_id} on {self.day}: {self.views} views"
+
+
+class ThreadViewer(models.Model):
+    """One viewer of a thread on a day: ``m:<member id>``, or for a visitor an
+    HMAC of the session key (or of the address and browser when there is no
+    session), never the session key itself."""
+
+    thread = models.ForeignKey(conf.THREAD_MODEL, models.CASCADE, related_name="+")
+    day = models.DateField()
+    viewer = models.CharField(max_length=40)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["thread", "day", "viewer"], name="cc_thread_viewer_once")]
+        indexes = [models.Index(fields=["day", "thread"], name="cc_thread_viewer_day")]
+
+    def __str__(self):
+        return f"{self.viewer} read thread {self.thread_id} on {self.day}"
