@@ -14,6 +14,7 @@ from community_commerce.models import Claim, Offer
 from community_commerce.services import claim as claim_service
 from community_commerce.services import lifecycle, merchants, post_offer, withdraw
 from community_commerce.services.reminders import remind
+from community_commerce.views.composer import preview_html
 
 
 def _back_to_offer(offer_id):
@@ -50,7 +51,13 @@ def new_offer(request):
                 return redirect(offer.get_absolute_url())
         else:
             status = 400
-    return render(request, "community_commerce/offer_form.html", {"form": form, "thread": thread}, status=status)
+    preview = preview_html(request, request.POST) if request.method == "POST" else ""
+    return render(
+        request,
+        "community_commerce/offer_form.html",
+        {"form": form, "thread": thread, "preview": preview},
+        status=status,
+    )
 
 
 @login_required
