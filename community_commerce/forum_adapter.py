@@ -7,6 +7,7 @@ plugin into another forum, write this module again for that forum.
 """
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from community_commerce.errors import NotAllowed, NotFound
 
@@ -32,7 +33,7 @@ def get_thread(thread_id):
 
     thread = Thread.objects.select_related("category").filter(pk=thread_id, deleted_at__isnull=True).first()
     if thread is None:
-        raise NotFound("No such thread.")
+        raise NotFound(_("No such thread."))
     return thread
 
 
@@ -49,11 +50,11 @@ def check_may_post_offer(user, thread) -> None:
     from community_commerce import errors
 
     if not thread.category.commerce_enabled:
-        raise NotAllowed("Offers can only be posted in deal categories.", code=errors.COMMERCE_DISABLED)
+        raise NotAllowed(_("Offers can only be posted in deal categories."), code=errors.COMMERCE_DISABLED)
     if thread.author_id != user.pk:
-        raise NotAllowed("Offers can only be attached to your own threads.", code=errors.NOT_YOUR_THREAD)
+        raise NotAllowed(_("Offers can only be attached to your own threads."), code=errors.NOT_YOUR_THREAD)
     if thread.locked:
-        raise NotAllowed("This thread is locked.", code="thread_locked")
+        raise NotAllowed(_("This thread is locked."), code="thread_locked")
 
 
 def commerce_categories():

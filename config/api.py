@@ -7,6 +7,7 @@ Members authenticate with allauth's X-Session-Token or the session cookie.
 from allauth.headless.internal.sessionkit import authenticate_by_x_session_token
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import APIKeyHeader, django_auth
@@ -70,22 +71,22 @@ def validation_error(request, exc):
         if loc[:1] in (["body"], ["query"], ["path"]):  # ("body", "payload", "title"): drop the source
             loc = loc[2:] if loc[:1] == ["body"] and len(loc) > 2 else loc[1:]
         fields.setdefault(".".join(loc) or "__all__", []).append(item.get("msg", "invalid"))
-    return error(request, 400, "invalid", "The request is not valid.", fields)
+    return error(request, 400, "invalid", _("The request is not valid."), fields)
 
 
 @api.exception_handler(AuthenticationError)
 def not_authenticated(request, exc):
-    return error(request, 401, "not_authenticated", "Log in first (X-Session-Token or session cookie).")
+    return error(request, 401, "not_authenticated", _("Log in first (X-Session-Token or session cookie)."))
 
 
 @api.exception_handler(Http404)
 def not_found(request, exc):
-    return error(request, 404, "not_found", "Not found.")
+    return error(request, 404, "not_found", _("Not found."))
 
 
 @api.exception_handler(PermissionDenied)
 def forbidden(request, exc):
-    return error(request, 403, "forbidden", str(exc) or "You are not allowed to do that.")
+    return error(request, 403, "forbidden", str(exc) or _("You are not allowed to do that."))
 
 
 @api.exception_handler(HttpError)

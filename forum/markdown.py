@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.html import escape
+from django.utils.translation import gettext as _
 from markdown_it import MarkdownIt
 
 MENTION_RE = re.compile(r"(?<![\w@/.])@([\w.+-]{1,150})")
@@ -102,7 +103,8 @@ def quote(*, author_name: str, body: str) -> str:
     """The markdown put in the reply box when a member quotes a post."""
     lines = body.strip().splitlines() or [""]
     quoted = "\n".join(f"> {line}" if line else ">" for line in lines)
-    return f"> **@{author_name}** wrote:\n>\n{quoted}\n\n"
+    header = _("**@%(name)s** wrote:") % {"name": author_name}
+    return f"> {header}\n>\n{quoted}\n\n"
 
 
 def plain_event(text: str) -> str:

@@ -41,7 +41,7 @@ class TermsErrors:
 
     def raise_if_any(self):
         if self.fields:
-            raise InvalidInput("The offer's terms are not valid.", fields=self.fields, code="invalid_terms")
+            raise InvalidInput(_("The offer's terms are not valid."), fields=self.fields, code="invalid_terms")
 
 
 class Kind:

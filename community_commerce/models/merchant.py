@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Merchant(models.Model):
@@ -9,7 +10,7 @@ class Merchant(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending review")
-        VERIFIED = "verified", _("Verified")
+        VERIFIED = "verified", pgettext_lazy("merchant status", "Verified")
         SUSPENDED = "suspended", _("Suspended")
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, models.CASCADE, related_name="merchant")

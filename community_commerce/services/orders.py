@@ -82,6 +82,11 @@ def create_reservation_order(*, claim, offer, unit_price, now) -> Order:
     return order
 
 
+def _status_label(status) -> str:
+    """An order status as members read it ("Waiting for payment"), in their language."""
+    return str(S(status).label) if status in S.values else str(status)
+
+
 def role_of(user, order) -> str | None:
     if user is None:
         return "system"
@@ -109,7 +114,8 @@ def transition(*, order_id, to_status, actor=None, reason="", now=None) -> tuple
         return order, False
     if to_status not in PIPELINE.get(order.status, set()):
         raise Conflict(
-            _("An order that is %(from)s cannot become %(to)s.") % {"from": order.status, "to": to_status},
+            _("An order cannot go from “%(from)s” to “%(to)s”.")
+            % {"from": _status_label(order.status), "to": _status_label(to_status)},
             code=errors.INVALID_TRANSITION,
         )
     if role_of(actor, order) not in ALLOWED_BY[(order.status, to_status)]:
