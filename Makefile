@@ -24,6 +24,13 @@ test: install
 	@bash scripts/ensure_chromium.sh
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Benchmarks against DATABASE_URL's PostgreSQL server (its own database cc_bench, created and
+# dropped) and REDIS_URL; writes bench/RESULTS.md. See bench/README.md.
+bench: install
+	DATABASE_URL="$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}" \
+	REDIS_URL="$${REDIS_URL:-redis://127.0.0.1:6379/0}" \
+	  $(PY) -m bench.run $(BENCH_ARGS)
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

@@ -10,6 +10,8 @@ from datetime import datetime, timedelta
 
 from bench.common import celery, median, percentile
 
+TITLE = "2. Close latency"
+
 OFFERS = 50
 LEAD, STEP = 8.0, 0.5  # the first end LEAD s after creation, then one every STEP s (~25 s of ends)
 
@@ -83,11 +85,10 @@ def eta_lateness(log, etas):
 
 
 def run(out):
+    from bench.common import members
     from community_commerce.conf import conf
     from config.celery import app
     from tests import factories
-
-    from bench.common import members
 
     sweep = conf.SWEEP_SECONDS
     seller = factories.merchant()

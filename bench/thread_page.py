@@ -3,9 +3,14 @@ kind, the reader holding claims on two) against the same thread without
 offers (the baseline), read by a member and by a visitor, first and last page,
 through Django's test client in this process: queries and time."""
 
+import os
+import re
 import time
+from collections import Counter
 
 from bench.common import median, members
+
+TITLE = "4. The thread page with and without offers"
 
 POSTS = 200
 READS = 30
@@ -26,6 +31,11 @@ def build_thread(seller, category, authors, title):
     return thread
 
 
+def table_of(sql):
+    found = re.search(r'(?:FROM|INTO|UPDATE)\s+"?(\w+)"?', sql)
+    return found.group(1) if found else sql.split()[0]
+
+
 def measure(client, url):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -35,12 +45,16 @@ def measure(client, url):
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
     assert response.status_code == 200, response.status_code
+    count = len(queries)  # now: the next request empties the log it reads
+    if os.environ.get("BENCH_SHOW_SQL"):
+        print(url, *(q["sql"][:160] for q in queries.captured_queries), sep="\n    ")
+    tables = Counter(table_of(q["sql"]) for q in queries.captured_queries)
     times = []
     for _ in range(READS):
         started = time.perf_counter()
         client.get(url)
         times.append(time.perf_counter() - started)
-    return len(queries), median(times) * 1000
+    return count, median(times) * 1000, tables
 
 
 def run(out):
@@ -69,10 +83,14 @@ def run(out):
         for page in (1, 10):
             base = measure(client, f"{without.get_absolute_url()}?page={page}")
             offered = measure(client, f"{with_offers.get_absolute_url()}?page={page}")
-            rows.append({"who": who, "page": page, "base": base, "offers": offered})
+            rows.append({"who": who, "page": page, "base": base[:2], "offers": offered[:2]})
             out.line(
                 f"{who:7s} page {page:2d}: without offers {base[0]:2d} queries {base[1]:6.1f} ms | "
                 f"with 3 offers {offered[0]:2d} queries {offered[1]:6.1f} ms | "
                 f"extra queries {offered[0] - base[0]:+d}, time ratio {offered[1] / base[1]:.2f}"
+            )
+            extra = offered[2] - base[2]
+            out.line(
+                f"   the extra queries read: {', '.join(f'{t} x{n}' for t, n in sorted(extra.items())) or 'nothing'}"
             )
     return {"rows": rows, "posts": POSTS}

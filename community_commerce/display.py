@@ -1,6 +1,7 @@
 """What the plugin shows on forum pages, through the forum's extension hooks.
 Each hook loads what a whole page needs in a fixed number of queries."""
 
+from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.timesince import timeuntil
@@ -45,10 +46,18 @@ def thread_offer_panel(request, thread) -> str:
     states = live_states(offers, now=now)
     parts = viewer_parts(user, offers)
     cards = [offer_card(offer, state, parts[offer.pk]) for offer, state in zip(offers, states, strict=True)]
+    # Rendered without the request: the page's context processors (the unread count...)
+    # have run once already; the cards need only the member and the CSRF token.
     return render_to_string(
         "community_commerce/thread_offers.html",
-        {"cards": cards, "thread": thread, "may_add": may_add, "server_now": iso(now)},
-        request=request,
+        {
+            "cards": cards,
+            "thread": thread,
+            "may_add": may_add,
+            "server_now": iso(now),
+            "user": user,
+            "csrf_token": get_token(request) if user.is_authenticated else "",
+        },
     )
 
 

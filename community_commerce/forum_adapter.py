@@ -119,6 +119,13 @@ def deliver_notification(*, recipients, kind, text, url="") -> None:
     forum_notify(recipients=recipients, kind=kind, text=text, url=url)
 
 
+def already_notified(*, kind, urls) -> set[str]:
+    """Which of these links members were already notified about (a task delivered twice)."""
+    from forum.models import Notification
+
+    return set(Notification.objects.filter(kind=kind, url__in=list(urls)).values_list("url", flat=True))
+
+
 def notify(*, recipients, kind, text, url="", actor=None) -> None:
     """In-app notification and email to each recipient, after commit."""
     from django.db import transaction

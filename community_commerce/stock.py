@@ -94,17 +94,17 @@ TAKEN, SOLD_OUT, MISSING, OVER_LIMIT, UNAVAILABLE = 1, 0, -1, -2, None
 
 _TAKE = """
 local left = redis.call('GET', KEYS[1])
-if not left then return {-1, 0} end
+if not left then return {-1, 0, 0} end
 left = tonumber(left)
 local q = tonumber(ARGV[2])
-if left < q then return {0, left} end
+local held = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+if left < q then return {0, left, held} end
 local limit = tonumber(ARGV[3])
 if limit > 0 then
-  local held = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
-  if held + q > limit then return {-2, left} end
+  if held + q > limit then return {-2, left, held} end
   redis.call('HINCRBY', KEYS[2], ARGV[1], q)
 end
-return {1, redis.call('DECRBY', KEYS[1], q)}
+return {1, redis.call('DECRBY', KEYS[1], q), held + q}
 """
 
 _GIVE_BACK = """
@@ -160,9 +160,14 @@ class RedisGate:
             return UNAVAILABLE
 
     def take(self, *, offer, buyer_id, quantity) -> tuple:
-        """(verdict, units left): TAKEN, SOLD_OUT, OVER_LIMIT, MISSING (rebuild it) or UNAVAILABLE (ask the database)."""
+        """(verdict, units left, units the member holds): the verdict is TAKEN, SOLD_OUT,
+        OVER_LIMIT, MISSING (rebuild it) or UNAVAILABLE (ask the database). The holding
+        is known for offers with a per-member limit (None otherwise)."""
         answer = self._run("take", offer.pk, buyer_id, quantity, offer.per_user_limit or 0)
-        return (UNAVAILABLE, None) if answer is None else (int(answer[0]), int(answer[1]))
+        if answer is None:
+            return UNAVAILABLE, None, None
+        held = int(answer[2]) if offer.per_user_limit else None
+        return int(answer[0]), int(answer[1]), held
 
     def give_back(self, *, offer_id, buyer_id, quantity) -> None:
         self._run("give_back", offer_id, buyer_id, quantity)

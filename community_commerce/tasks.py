@@ -24,3 +24,8 @@ def close_offer(offer_id):
 @shared_task(ignore_result=True)
 def notify_members(recipients, kind, text, url=""):
     forum_adapter.deliver_notification(recipients=recipients, kind=kind, text=text, url=url)
+
+
+@shared_task(ignore_result=True)
+def notify_group_buy_success(offer_id):
+    return lifecycle.tell_group_buy_success(offer_id=offer_id)

@@ -11,7 +11,8 @@ if command -v chromium >/dev/null 2>&1; then
 fi
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "Installing Chromium for the browser tests (apt-get install chromium)..."
-  if apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; then
+  # A CJK font too, so screenshots of the Chinese pages show text, not boxes.
+  if apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; then
     exit 0
   fi
   echo "Could not install Chromium."

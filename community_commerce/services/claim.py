@@ -62,17 +62,18 @@ def claim(*, offer_id, buyer, quantity, idempotency_key=None) -> tuple[Claim, bo
     if offer.per_user_limit is not None and quantity > offer.per_user_limit:
         raise Conflict(_("At most %(limit)d per member.") % {"limit": offer.per_user_limit}, code=errors.LIMIT_EXCEEDED)
     kind = offer.kind_class
-    through_gate = _pass_gate(offer=offer, buyer=buyer, quantity=quantity)
+    through_gate, existing = _pass_gate(offer=offer, buyer=buyer, quantity=quantity, key=key)
+    if existing:
+        return existing, False
     try:
         with transaction.atomic():
             new_claim = _take(offer=offer, kind=kind, buyer=buyer, quantity=quantity, key=key, now=now)
     except Exception as exc:
         if through_gate:  # the database refused what the gate allowed: the gate gets the units back
             stock.gate.give_back(offer_id=offer.pk, buyer_id=buyer.pk, quantity=quantity)
-        if isinstance(exc, IntegrityError) and key:  # the same key again (at once, or forgotten by the cache)
-            existing = Claim.objects.filter(offer_id=offer.pk, buyer=buyer, idempotency_key=key).first()
-            if existing:
-                return existing, False
+        # The same key again (two requests at once, or a retry the cache forgot): the first claim stands.
+        if isinstance(exc, IntegrityError | Conflict) and key and (existing := _claim_with_key(offer, buyer, key)):
+            return existing, False
         raise
     if key:
         cache.set(_idempotency_cache_key(offer.pk, buyer.pk, key), new_claim.pk, IDEMPOTENCY_SECONDS)
@@ -84,23 +85,34 @@ def _idempotency_cache_key(offer_id, buyer_id, key) -> str:
     return f"cc:claim-key:{offer_id}:{buyer_id}:{key}"
 
 
-def _pass_gate(*, offer, buyer, quantity) -> bool:
+def _pass_gate(*, offer, buyer, quantity, key) -> tuple[bool, Claim | None]:
     """The Redis gate for crowd sales: refuse early without touching the database.
-    True when the gate took units (to give back if the database refuses)."""
+
+    Returns (the gate took units, to give back if the database refuses; the claim
+    an idempotency key already made). A refused request with a key is looked up in
+    the database only when the member holds units: only then can it be a retry
+    whose key the cache forgot. A refusal of anyone else never reaches the database.
+    """
     if not stock.gated(offer):
-        return False
-    verdict, left = stock.gate.take(offer=offer, buyer_id=buyer.pk, quantity=quantity)
+        return False, None
+    verdict, left, held = stock.gate.take(offer=offer, buyer_id=buyer.pk, quantity=quantity)
     if verdict == stock.MISSING:  # Redis restarted or flushed, or the sale just opened
         stock.gate.rebuild(offer=offer)
-        verdict, left = stock.gate.take(offer=offer, buyer_id=buyer.pk, quantity=quantity)
+        verdict, left, held = stock.gate.take(offer=offer, buyer_id=buyer.pk, quantity=quantity)
+    if verdict not in (stock.SOLD_OUT, stock.OVER_LIMIT):
+        return verdict == stock.TAKEN, None
+    if key and held != 0 and (existing := _claim_with_key(offer, buyer, key)):
+        return False, existing
     if verdict == stock.SOLD_OUT:
         raise _sold_out(left)
-    if verdict == stock.OVER_LIMIT:
-        raise Conflict(
-            _("You can claim at most %(limit)d in total on this offer.") % {"limit": offer.per_user_limit},
-            code=errors.LIMIT_EXCEEDED,
-        )
-    return verdict == stock.TAKEN
+    raise Conflict(
+        _("You can claim at most %(limit)d in total on this offer.") % {"limit": offer.per_user_limit},
+        code=errors.LIMIT_EXCEEDED,
+    )
+
+
+def _claim_with_key(offer, buyer, key) -> Claim | None:
+    return Claim.objects.filter(offer_id=offer.pk, buyer=buyer, idempotency_key=key).first()
 
 
 def _take(*, offer, kind, buyer, quantity, key, now) -> Claim:
@@ -126,8 +138,11 @@ def _take(*, offer, kind, buyer, quantity, key, now) -> Claim:
         offer_id=offer.pk, buyer=buyer, quantity=quantity, unit_price=unit_price, status=status, idempotency_key=key,
         created_at=now,
     )  # fmt: skip
+    new_claim.offer = offer  # what the caller reads next, already here: no second query
+    order = None
     if kind.creates_order_on_claim:
-        create_reservation_order(claim=new_claim, offer=offer, unit_price=unit_price, now=now)
+        order = create_reservation_order(claim=new_claim, offer=offer, unit_price=unit_price, now=now)
+    Claim.order.related.set_cached_value(new_claim, order)
     if sold_it_out:
         lifecycle.announce_sold_out(offer=offer)
     return new_claim

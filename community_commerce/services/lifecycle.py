@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from community_commerce import errors, forum_adapter, stock
 from community_commerce.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from community_commerce.models import Claim, Offer, OfferReminder, Order, OrderEvent
+from community_commerce.models import Claim, Offer, OfferReminder, Order
 from community_commerce.money import fmt
 from community_commerce.services import offer_snapshot, orders
 
@@ -101,39 +101,62 @@ def _close_group_buy(*, offer, kind, now):
         return
     price = kind.price_for_quantity(offer, offer.sold)
     offer.result_unit_price = price
-    new_orders = [
-        orders.build_order(claim_id=cid, buyer_id=bid, quantity=q, offer=offer, unit_price=price, now=now)
-        for cid, bid, q in active.values_list("id", "buyer_id", "quantity")
-    ]
-    Order.objects.bulk_create(new_orders, batch_size=BULK)
-    OrderEvent.objects.bulk_create(
-        [OrderEvent(order_id=o.pk, at=now, to_status=o.status, reason="group-buy succeeded") for o in new_orders],
+    rows = list(active.values_list("id", "buyer_id", "quantity"))
+    numbers = orders.new_numbers([claim_id for claim_id, _buyer, _q in rows])
+    Order.objects.bulk_create(
+        [
+            orders.build_order(
+                claim_id=cid, buyer_id=bid, quantity=q, offer=offer, unit_price=price, now=now, number=number
+            )
+            for (cid, bid, q), number in zip(rows, numbers, strict=True)
+        ],
         batch_size=BULK,
     )
+    orders.record_creation(offer_id=offer.pk, at=now, reason="group-buy succeeded")
     active.update(status=Claim.Status.ORDERED, unit_price=price, ended_at=now)
+    # Thousands of buyers are told by a worker after the commit, not inside the close.
+    from community_commerce.tasks import notify_group_buy_success
+
+    notify_group_buy_success.delay_on_commit(offer.pk)
+
+
+def tell_group_buy_success(*, offer_id, batch=BULK) -> int:
+    """Each buyer of a succeeded group-buy: their order, its total, where to pay.
+    Safe to run twice (a redelivered task): a buyer told about an order is skipped."""
+    offer = Offer.objects.get(pk=offer_id)
     text = _(
         "The group-buy “%(title)s” succeeded at %(price)s %(currency)s. Your order %(number)s: "
         "%(quantity)d for %(total)s %(currency)s. Open it to see how to pay."
     )
-    forum_adapter.notify_each(
-        kind="offer_succeeded",
-        items=[
-            (
-                o.buyer_id,
-                text
-                % {
-                    "title": offer.title,
-                    "price": fmt(price),
-                    "currency": offer.currency,
-                    "number": o.number,
-                    "quantity": o.quantity,
-                    "total": fmt(o.total),
-                },
-                orders.order_url(o),
-            )
-            for o in new_orders
-        ],
+    url_of = orders.order_url_maker()
+    told = 0
+    rows = (
+        Order.objects.filter(offer_id=offer_id)
+        .order_by("id")
+        .values_list("id", "buyer_id", "number", "quantity", "total")
     )
+    items = []
+    for order_id, buyer_id, number, quantity, total in rows.iterator(chunk_size=batch):
+        values = {
+            "title": offer.title,
+            "price": fmt(offer.result_unit_price),
+            "currency": offer.currency,
+            "number": number,
+            "quantity": quantity,
+            "total": fmt(total),
+        }
+        items.append((buyer_id, text % values, url_of(order_id)))
+        if len(items) >= batch:
+            told += _tell_once(items)
+            items = []
+    return told + _tell_once(items)
+
+
+def _tell_once(items) -> int:
+    done = forum_adapter.already_notified(kind="offer_succeeded", urls=[url for _b, _t, url in items])
+    fresh = [item for item in items if item[2] not in done]
+    forum_adapter.notify_each(kind="offer_succeeded", items=fresh)
+    return len(fresh)
 
 
 def _announce_close(offer):

@@ -52,8 +52,12 @@ def record_view(*, thread_id, viewer, now=None) -> bool:
             cache.incr(key)
     if not cache.add(_viewer_mark(thread_id, day, viewer), 1, timeout=VIEWER_SECONDS):
         return False
-    # The unique constraint makes a second insert (a flushed Redis, a race) a no-op.
-    ThreadViewer.objects.bulk_create([ThreadViewer(thread_id=thread_id, day=day, viewer=viewer)], ignore_conflicts=True)
+    # The unique constraint makes a second insert (a flushed Redis, a race) a no-op; the
+    # savepoint keeps a failed insert from spoiling a surrounding transaction.
+    with transaction.atomic():
+        ThreadViewer.objects.bulk_create(
+            [ThreadViewer(thread_id=thread_id, day=day, viewer=viewer)], ignore_conflicts=True
+        )
     return True
 
 
@@ -92,8 +96,7 @@ def thread_view_listener(request, thread) -> None:
     if not has_offers or (user.is_authenticated and user.pk == thread.author_id):
         return
     try:
-        with transaction.atomic():  # a failed insert must not spoil a surrounding transaction
-            record_view(thread_id=thread.pk, viewer=viewer_of(request))
+        record_view(thread_id=thread.pk, viewer=viewer_of(request))
     except Exception:
         log.exception("recording a view of thread %s failed", thread.pk)
 

@@ -49,6 +49,26 @@ def world():
 # --- Group-buy succeeds ------------------------------------------------------------------------
 
 
+def test_telling_the_buyers_of_a_success_twice_tells_each_buyer_once(group, buyers, django_capture_on_commit_callbacks):
+    """The task that tells the buyers may be delivered twice (a worker dies after
+    sending half): nobody hears twice, nobody is left out."""
+    for member in buyers:
+        claim(offer_id=group.pk, buyer=member, quantity=12)
+    with django_capture_on_commit_callbacks(execute=True):
+        lifecycle.close_offer(offer_id=group.pk, now=group.ends_at)
+    told = Notification.objects.filter(kind="offer_succeeded")
+    assert sorted(told.values_list("recipient_id", flat=True)) == sorted(m.pk for m in buyers)
+    # Half the notes lost, as if the first delivery died half way; then delivered again, twice.
+    told.filter(recipient=buyers[0]).delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert lifecycle.tell_group_buy_success(offer_id=group.pk, batch=1) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert lifecycle.tell_group_buy_success(offer_id=group.pk) == 0
+    assert sorted(told.values_list("recipient_id", flat=True)) == sorted(m.pk for m in buyers)
+    order = Order.objects.get(offer=group, buyer=buyers[0])
+    assert order.number in told.get(recipient=buyers[0]).text
+
+
 def test_succeeded_group_buy_turns_every_commitment_into_one_order_at_the_tier_price(
     group, merchant, buyers, mailoutbox, django_capture_on_commit_callbacks
 ):

@@ -8,7 +8,6 @@ import random
 import time
 from collections import Counter
 
-import pytest
 import redis
 from django.conf import settings
 from django.utils import timezone
@@ -164,17 +163,6 @@ def test_a_gate_rebuilt_while_claims_are_in_flight_only_overstates_the_sale_sell
     assert (state["stock_left"], state["status"], state["is_open"]) == (0, "sold_out", False), state
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: claim() now looks an idempotency key up in the cache only; when Redis forgot it (flush, restart, "
-        "eviction, 24 h TTL) the retry goes through the gate, which refuses it (sold_out / limit_exceeded) before "
-        "the database's unique key could return the first claim: the member is told 409 'Sold out' while holding "
-        "an order. Fix: when the gate (or the stock UPDATE) refuses a request that carries a key, look the key up "
-        "in the database (Claim offer/buyer/idempotency_key, indexed) and return that claim before raising; the "
-        "fast path stays free of the query."
-    ),
-)
 def test_a_claim_retried_with_its_idempotency_key_after_a_redis_flush_gets_the_first_claim_back(live):
     """A phone times out on a claim that went through and sends it again with the
     same key; meanwhile Redis lost its memory. The retry must answer the claim it

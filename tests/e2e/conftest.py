@@ -81,3 +81,35 @@ def log_in(page, username, password):
     page.fill("input[name=password]", password)
     page.locator('form[action$="/accounts/login/"] button[type=submit]').click()
     page.wait_for_url(re.compile(r"^(?!.*accounts/login).*$"))
+
+
+def use_language(page, locale):
+    """Switch the site to ``locale`` with the footer's language form, as a reader does
+    (Django's set_language stores it in the django_language cookie)."""
+    page.goto("/")
+    page.select_option("#language-select", locale)
+    with page.expect_navigation():
+        page.locator("form.language-form button[type=submit]").click()
+    assert page.locator("html").get_attribute("lang") == locale
+
+
+def translated(locale, msgid, *, context=None, plural=None, count=None, same_as_english_ok=False, **params):
+    """The words a template shows for ``msgid`` in ``locale``, from the project's catalogs
+    (``context`` for pgettext, ``plural`` and ``count`` for ngettext, ``params`` filled in
+    as blocktranslate does). Outside English the words must differ from the English ones:
+    a page that still shows English is not translated (``same_as_english_ok`` for a msgid
+    with no words, such as "%(quantity)s × %(price)s %(currency)s")."""
+    from django.utils import translation
+
+    def words(language):
+        with translation.override(language):
+            if plural is not None:
+                if context:
+                    return translation.npgettext(context, msgid, plural, count)
+                return translation.ngettext(msgid, plural, count)
+            return translation.pgettext(context, msgid) if context else translation.gettext(msgid)
+
+    text = words(locale)
+    if not locale.startswith("en") and not same_as_english_ok:
+        assert text != words("en"), f"no {locale} translation of {msgid!r}"
+    return text % params if params else text
