@@ -10,7 +10,7 @@ from django.utils.translation import ngettext
 
 from community_commerce.models import Claim, Merchant, Offer
 from community_commerce.services import stats
-from community_commerce.services.offer_state import live_states
+from community_commerce.services.offer_state import live_states, with_buyer_counts
 
 
 def merchant_badges(user_ids) -> dict:
@@ -29,10 +29,14 @@ def thread_offer_ids(thread_ids) -> dict:
 
 
 def thread_offer_panel(request, thread) -> str:
-    """The offer cards at the top of a thread, with the claim forms.
-    Four queries however many offers, claims and posts."""
+    """The offer cards at the top of a thread, with the claim forms. One query for the
+    offers with their counts, plus the reader's claims when they have some."""
     user = request.user
-    offers = list(Offer.objects.filter(thread_id=thread.pk).select_related("merchant").order_by("id"))
+    offers = list(
+        with_buyer_counts(Offer.objects.filter(thread_id=thread.pk), reader=user)
+        .select_related("merchant")
+        .order_by("id")
+    )
     stats.note_thread_offers(request, thread.pk, bool(offers))  # the view counter needs no query of its own
     may_add = (
         user.is_authenticated
@@ -76,8 +80,10 @@ def viewer_parts(user, offers) -> dict[int, dict]:
     the units they hold, how many more they may take, and whether the offer is
     theirs. One query for all the offers, none for a visitor."""
     mine: dict[int, list] = {}
-    if user.is_authenticated and offers:
-        for claim in Claim.objects.filter(offer__in=offers, buyer=user).select_related("order").order_by("id"):
+    # Offers annotated by with_buyer_counts say whether the reader has claims at all.
+    theirs = [o for o in offers if getattr(o, "reader_claims", 1)]
+    if user.is_authenticated and theirs:
+        for claim in Claim.objects.filter(offer__in=theirs, buyer=user).select_related("order").order_by("id"):
             mine.setdefault(claim.offer_id, []).append(claim)
     parts = {}
     for offer in offers:

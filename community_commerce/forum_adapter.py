@@ -79,13 +79,25 @@ def start_thread(*, author, category, title, body, check_flood=True):
     return forum_start_thread(author=author, category=category, title=title, body=body, check_flood=check_flood)
 
 
-def post_thread_event(*, thread_id, text) -> None:
-    """An event line in the thread, written after the current transaction commits."""
+def label(msgid, params=None) -> dict:
+    """A param translated on display too (an offer kind...): pass the English source string
+    (and, for a message nested in another, its params)."""
+    from forum.messages import label as forum_label
+
+    return forum_label(msgid, params=params)
+
+
+def post_thread_event(*, thread_id, message="", params=None, text="") -> None:
+    """An event line in the thread, written after the current transaction commits.
+
+    ``message``: the English msgid (marked with gettext_noop), ``params`` its JSON values;
+    each reader sees it in their own language. ``text``: a final text, shown as it is."""
     from django.db import transaction
 
     from forum.services.events import post_event
 
-    transaction.on_commit(lambda: post_event(thread_id=thread_id, text=str(text)))
+    message, params, text = str(message), dict(params or {}), str(text)
+    transaction.on_commit(lambda: post_event(thread_id=thread_id, message=message, params=params, text=text))
 
 
 def thread_watchers(thread_id) -> list[int]:
@@ -95,28 +107,29 @@ def thread_watchers(thread_id) -> list[int]:
 
 
 def notify_each(*, kind, items) -> None:
-    """A notification per (recipient id, text, url), after commit, in one insert."""
+    """A notification per (recipient id, message, params, url), after commit, in one insert.
+    (recipient id, text, url) items, with a final text, still work."""
     from django.db import transaction
 
     from forum.services.notifications import notify_each as forum_notify_each
 
-    items = [(r, str(t), u) for r, t, u in items]
+    items = [(item[0], str(item[1]), *item[2:]) for item in items]
     if items:
         transaction.on_commit(lambda: forum_notify_each(kind=kind, items=items))
 
 
-def notify_later(*, recipients, kind, text, url="") -> None:
+def notify_later(*, recipients, kind, message="", params=None, text="", url="") -> None:
     """Like notify, but written by a worker: the request (a claim in a crowd) only queues it."""
     from community_commerce.tasks import notify_members
 
-    notify_members.delay_on_commit(list(recipients), kind, str(text), url)
+    notify_members.delay_on_commit(list(recipients), kind, str(text), url, str(message), dict(params or {}))
 
 
-def deliver_notification(*, recipients, kind, text, url="") -> None:
+def deliver_notification(*, recipients, kind, message="", params=None, text="", url="") -> None:
     """What the notify_members task does: the forum's notification, now."""
     from forum.services.notifications import notify as forum_notify
 
-    forum_notify(recipients=recipients, kind=kind, text=text, url=url)
+    forum_notify(recipients=recipients, kind=kind, message=message, params=params, text=text, url=url)
 
 
 def already_notified(*, kind, urls) -> set[str]:
@@ -126,14 +139,18 @@ def already_notified(*, kind, urls) -> set[str]:
     return set(Notification.objects.filter(kind=kind, url__in=list(urls)).values_list("url", flat=True))
 
 
-def notify(*, recipients, kind, text, url="", actor=None) -> None:
-    """In-app notification and email to each recipient, after commit."""
+def notify(*, recipients, kind, message="", params=None, text="", url="", actor=None) -> None:
+    """In-app notification and email to each recipient, after commit, in each one's language
+    (``message`` + ``params`` as for post_thread_event; or a final ``text``)."""
     from django.db import transaction
 
     from forum.services.notifications import notify as forum_notify
 
     recipients = list(recipients)
+    message, params, text = str(message), dict(params or {}), str(text)
     if recipients:
         transaction.on_commit(
-            lambda: forum_notify(recipients=recipients, kind=kind, text=str(text), url=url, actor=actor)
+            lambda: forum_notify(
+                recipients=recipients, kind=kind, message=message, params=params, text=text, url=url, actor=actor
+            )
         )

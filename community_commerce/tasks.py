@@ -22,8 +22,10 @@ def close_offer(offer_id):
 
 
 @shared_task(ignore_result=True)
-def notify_members(recipients, kind, text, url=""):
-    forum_adapter.deliver_notification(recipients=recipients, kind=kind, text=text, url=url)
+def notify_members(recipients, kind, text, url="", message="", params=None):
+    forum_adapter.deliver_notification(
+        recipients=recipients, kind=kind, message=message, params=params, text=text, url=url
+    )
 
 
 @shared_task(ignore_result=True)

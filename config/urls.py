@@ -3,12 +3,14 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config.api import api
+from forum.views.members import set_language
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("_allauth/", include("allauth.headless.urls")),
     path("api/v1/", api.urls),
+    path("i18n/setlang/", set_language, name="set_language"),  # also stores a member's language
     path("i18n/", include("django.conf.urls.i18n")),
     path("deals/", include("community_commerce.urls")),
     path("", include("forum.urls")),

@@ -11,7 +11,7 @@ from ninja import Router, Schema, Status
 from forum import extensions
 from forum.errors import InvalidInput
 from forum.models import Category, Post, Thread
-from forum.services import posting
+from forum.services import events, posting
 
 router = Router(tags=["forum"])
 
@@ -82,7 +82,7 @@ def post_data(post) -> dict:
         "thread": post.thread_id,
         "author": _username(post.author),
         "kind": post.kind,
-        "html": post.html,
+        "html": events.event_html(post) if post.kind == Post.Kind.EVENT else post.html,
         "created_at": post.created_at,
         "edited_at": post.edited_at,
     }

@@ -8,6 +8,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
+from forum import messages
+
 User = settings.AUTH_USER_MODEL
 
 
@@ -101,7 +103,8 @@ class Post(models.Model):
     thread = models.ForeignKey(Thread, models.CASCADE, related_name="posts")
     author = models.ForeignKey(User, models.SET_NULL, null=True, related_name="forum_posts")
     kind = models.CharField(max_length=10, choices=Kind, default=Kind.POST)
-    body = models.TextField(_("body"))
+    body = models.TextField(_("body"))  # an event's msgid (forum.messages), a post's Markdown
+    params = models.JSONField(default=dict, blank=True)  # an event's params
     html = models.TextField(editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     edited_at = models.DateTimeField(null=True, blank=True)
@@ -157,7 +160,9 @@ class Notification(models.Model):
     recipient = models.ForeignKey(User, models.CASCADE, related_name="forum_notifications")
     actor = models.ForeignKey(User, models.SET_NULL, null=True, blank=True, related_name="+")
     kind = models.CharField(max_length=40)
-    text = models.CharField(max_length=300)
+    text = models.CharField(max_length=300)  # the English rendering (emails, admin, rows from before messages)
+    message = models.TextField(blank=True)  # the msgid, rendered in the reader's language (forum.messages)
+    params = models.JSONField(default=dict, blank=True)
     url = models.CharField(max_length=500, blank=True)
     thread = models.ForeignKey(Thread, models.CASCADE, null=True, blank=True, related_name="+")
     post = models.ForeignKey(Post, models.CASCADE, null=True, blank=True, related_name="+")
@@ -172,10 +177,18 @@ class Notification(models.Model):
     def __str__(self):
         return self.text
 
+    @property
+    def display_text(self) -> str:
+        """The notification in the current language; an old row without a message keeps its text."""
+        if not self.message:
+            return self.text
+        return messages.render(self.message, self.params)
+
 
 class MemberPreferences(models.Model):
     user = models.OneToOneField(User, models.CASCADE, primary_key=True, related_name="forum_preferences")
     email_notifications = models.BooleanField(_("email me about replies and mentions"), default=True)
+    language = models.CharField(max_length=15, blank=True)  # blank: the site's default; set by the language switch
 
 
 class Report(models.Model):

@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from community_commerce import errors, forum_adapter, stock
 from community_commerce.errors import Conflict, InvalidInput, NotAllowed, NotFound
@@ -167,14 +168,15 @@ def _sold_out(left) -> Conflict:
 
 def _after_claim(*, offer, claim, now):
     if offer.kind == Offer.Kind.GROUP_BUY:
-        text = _(
+        message = gettext_noop(
             "You joined the group-buy “%(title)s” with %(quantity)d. It goes through if enough join by the deadline."
         )
     else:
-        text = _("You reserved %(quantity)d of “%(title)s”. Pay before the reservation expires.")
+        message = gettext_noop("You reserved %(quantity)d of “%(title)s”. Pay before the reservation expires.")
     forum_adapter.notify_later(
         recipients=[claim.buyer_id],
         kind="offer_joined",
-        text=text % {"title": offer.title, "quantity": claim.quantity},
+        message=message,
+        params={"title": offer.title, "quantity": claim.quantity},
         url=offer.get_absolute_url(),
     )

@@ -5,8 +5,9 @@ thread events and notifications go out after commit."""
 import logging
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from community_commerce import errors, forum_adapter, stock
 from community_commerce.errors import Conflict, InvalidInput, NotAllowed, NotFound
@@ -34,7 +35,8 @@ def open_offer(*, offer_id, now=None) -> bool:
             stock.gate.rebuild(offer=offer)
         forum_adapter.post_thread_event(
             thread_id=offer.thread_id,
-            text=_("%(kind)s is live: %(title)s") % {"kind": offer.get_kind_display(), "title": offer.title},
+            message=gettext_noop("%(kind)s is live: %(title)s"),
+            params={"kind": _kind(offer), "title": offer.title},
         )
         reminders = OfferReminder.objects.filter(offer_id=offer_id, notified_at__isnull=True)
         user_ids = set(reminders.values_list("user_id", flat=True))
@@ -44,7 +46,8 @@ def open_offer(*, offer_id, now=None) -> bool:
         forum_adapter.notify(
             recipients=user_ids,
             kind="offer_live",
-            text=_("“%(title)s” is live now.") % {"title": offer.title},
+            message=gettext_noop("“%(title)s” is live now."),
+            params={"title": offer.title},
             url=offer.get_absolute_url(),
         )
     return True
@@ -56,7 +59,8 @@ def announce_sold_out(*, offer) -> None:
     offer_snapshot.forget(offer.pk)
     forum_adapter.post_thread_event(
         thread_id=offer.thread_id,
-        text=_("%(kind)s sold out: %(title)s") % {"kind": offer.get_kind_display(), "title": offer.title},
+        message=gettext_noop("%(kind)s sold out: %(title)s"),
+        params={"kind": _kind(offer), "title": offer.title},
     )
 
 
@@ -92,10 +96,10 @@ def _close_group_buy(*, offer, kind, now):
         forum_adapter.notify(
             recipients=buyers,
             kind="offer_failed",
-            text=_(
+            message=gettext_noop(
                 "The group-buy “%(title)s” did not reach %(units)d units. Your commitment is released; nothing to pay."
-            )
-            % {"title": offer.title, "units": offer.terms["min_quantity"]},
+            ),
+            params={"title": offer.title, "units": offer.terms["min_quantity"]},
             url=offer.get_absolute_url(),
         )
         return
@@ -124,7 +128,7 @@ def tell_group_buy_success(*, offer_id, batch=BULK) -> int:
     """Each buyer of a succeeded group-buy: their order, its total, where to pay.
     Safe to run twice (a redelivered task): a buyer told about an order is skipped."""
     offer = Offer.objects.get(pk=offer_id)
-    text = _(
+    message = gettext_noop(
         "The group-buy “%(title)s” succeeded at %(price)s %(currency)s. Your order %(number)s: "
         "%(quantity)d for %(total)s %(currency)s. Open it to see how to pay."
     )
@@ -145,7 +149,7 @@ def tell_group_buy_success(*, offer_id, batch=BULK) -> int:
             "quantity": quantity,
             "total": fmt(total),
         }
-        items.append((buyer_id, text % values, url_of(order_id)))
+        items.append((buyer_id, message, values, url_of(order_id)))
         if len(items) >= batch:
             told += _tell_once(items)
             items = []
@@ -153,32 +157,32 @@ def tell_group_buy_success(*, offer_id, batch=BULK) -> int:
 
 
 def _tell_once(items) -> int:
-    done = forum_adapter.already_notified(kind="offer_succeeded", urls=[url for _b, _t, url in items])
-    fresh = [item for item in items if item[2] not in done]
+    done = forum_adapter.already_notified(kind="offer_succeeded", urls=[url for _b, _m, _p, url in items])
+    fresh = [item for item in items if item[3] not in done]
     forum_adapter.notify_each(kind="offer_succeeded", items=fresh)
     return len(fresh)
 
 
 def _announce_close(offer):
     if offer.status == Offer.Status.SUCCEEDED:
-        text = _("Group-buy succeeded: %(units)d units at %(price)s") % {
-            "units": offer.sold,
-            "price": fmt(offer.result_unit_price),
-        }
+        message = gettext_noop("Group-buy succeeded: %(units)d units at %(price)s")
+        params = {"units": offer.sold, "price": fmt(offer.result_unit_price)}
     elif offer.status == Offer.Status.FAILED:
-        text = _("Group-buy failed: %(units)d of %(needed)d units committed") % {
-            "units": offer.sold,
-            "needed": offer.terms["min_quantity"],
-        }
+        message = gettext_noop("Group-buy failed: %(units)d of %(needed)d units committed")
+        params = {"units": offer.sold, "needed": offer.terms["min_quantity"]}
     elif offer.status == Offer.Status.SOLD_OUT:
-        text = _("%(kind)s ended, sold out: %(units)d units") % {"kind": offer.get_kind_display(), "units": offer.sold}
+        message = gettext_noop("%(kind)s ended, sold out: %(units)d units")
+        params = {"kind": _kind(offer), "units": offer.sold}
     else:
-        text = _("%(kind)s ended: %(units)d of %(stock)d units sold") % {
-            "kind": offer.get_kind_display(),
-            "units": offer.sold,
-            "stock": offer.stock or 0,
-        }
-    forum_adapter.post_thread_event(thread_id=offer.thread_id, text=text)
+        message = gettext_noop("%(kind)s ended: %(units)d of %(stock)d units sold")
+        params = {"kind": _kind(offer), "units": offer.sold, "stock": offer.stock or 0}
+    forum_adapter.post_thread_event(thread_id=offer.thread_id, message=message, params=params)
+
+
+def _kind(offer) -> dict:
+    """The offer's kind as a param translated on display: its English label (the msgid)."""
+    with translation.override(None):  # no catalogue: the source string itself
+        return forum_adapter.label(str(offer.get_kind_display()))
 
 
 def cancel_offer(*, offer_id, actor, reason) -> bool:
@@ -209,12 +213,12 @@ def cancel_offer(*, offer_id, actor, reason) -> bool:
         active.update(status=Claim.Status.RELEASED, ended_at=now)
         forum_adapter.post_thread_event(
             thread_id=offer.thread_id,
-            text=(
-                _("%(kind)s cancelled by the merchant: %(reason)s")
+            message=(
+                gettext_noop("%(kind)s cancelled by the merchant: %(reason)s")
                 if offer.merchant.user_id == actor.pk
-                else _("%(kind)s cancelled by the forum staff: %(reason)s")
-            )
-            % {"kind": offer.get_kind_display(), "reason": reason},
+                else gettext_noop("%(kind)s cancelled by the forum staff: %(reason)s")
+            ),
+            params={"kind": _kind(offer), "reason": reason},
         )
     # Each open order is cancelled in its own transaction (order row first, then the offer).
     open_orders = Order.objects.filter(offer_id=offer.pk, status__in=(Order.Status.PENDING_PAYMENT, Order.Status.PAID))
@@ -224,7 +228,8 @@ def cancel_offer(*, offer_id, actor, reason) -> bool:
     forum_adapter.notify(
         recipients=buyers,
         kind="offer_cancelled",
-        text=_("“%(title)s” was cancelled: %(reason)s") % {"title": offer.title, "reason": reason},
+        message=gettext_noop("“%(title)s” was cancelled: %(reason)s"),
+        params={"title": offer.title, "reason": reason},
         url=offer.get_absolute_url(),
     )
     return True

@@ -3,6 +3,7 @@
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from community_commerce import forum_adapter
 from community_commerce.errors import InvalidInput
@@ -64,8 +65,8 @@ def verify(*, merchant, actor=None, reason="") -> bool:
         forum_adapter.notify(
             recipients=[merchant.user_id],
             kind="merchant_verified",
-            text=_("Your shop “%(name)s” is verified: you can post offers in deal threads.")
-            % {"name": merchant.display_name},
+            message=gettext_noop("Your shop “%(name)s” is verified: you can post offers in deal threads."),
+            params={"name": merchant.display_name},
         )
     return changed
 
@@ -85,7 +86,8 @@ def suspend(*, merchant, actor=None, reason) -> bool:
         forum_adapter.notify(
             recipients=[merchant.user_id],
             kind="merchant_suspended",
-            text=_("Your shop “%(name)s” is suspended: %(reason)s") % {"name": merchant.display_name, "reason": reason},
+            message=gettext_noop("Your shop “%(name)s” is suspended: %(reason)s"),
+            params={"name": merchant.display_name, "reason": reason},
         )
     return changed
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_noop
 
 from community_commerce import errors, forum_adapter, stock
 from community_commerce.conf import conf
@@ -210,21 +210,25 @@ def _release_claim(*, order, claim_status, now) -> None:
         stock.gate.give_back(offer_id=order.offer_id, buyer_id=order.buyer_id, quantity=order.quantity)
 
 
-_MESSAGES = {
-    S.PAID: gettext_lazy("Order %(number)s is paid."),
-    S.SHIPPED: gettext_lazy("Order %(number)s is on its way."),
-    S.COMPLETED: gettext_lazy("Order %(number)s is completed."),
-    S.CANCELLED: gettext_lazy("Order %(number)s was cancelled."),
-    S.EXPIRED: gettext_lazy("Order %(number)s expired: it was not paid in time and the units went back on sale."),
+_MESSAGES = {  # msgids: each member reads them in their own language
+    S.PAID: gettext_noop("Order %(number)s is paid."),
+    S.SHIPPED: gettext_noop("Order %(number)s is on its way."),
+    S.COMPLETED: gettext_noop("Order %(number)s is completed."),
+    S.CANCELLED: gettext_noop("Order %(number)s was cancelled."),
+    S.EXPIRED: gettext_noop("Order %(number)s expired: it was not paid in time and the units went back on sale."),
 }
+# A status message followed by the reason given (the reason is shown as it was written).
+_WITH_REASON = gettext_noop("%(message)s %(reason)s")
 
 
 def _tell(*, order, actor, reason):
-    text = str(_MESSAGES[order.status]) % {"number": order.number}
+    message, params = _MESSAGES[order.status], {"number": order.number}
     if reason:
-        text = f"{text} {reason}"
+        message, params = _WITH_REASON, {"message": forum_adapter.label(message, params), "reason": reason}
     recipients = {order.buyer_id, order.merchant.user_id} - {getattr(actor, "pk", None)}
-    forum_adapter.notify(recipients=recipients, kind=f"order_{order.status}", text=text, url=order_url(order))
+    forum_adapter.notify(
+        recipients=recipients, kind=f"order_{order.status}", message=message, params=params, url=order_url(order)
+    )
 
 
 def order_url(order) -> str:

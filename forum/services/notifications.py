@@ -8,11 +8,27 @@ the transaction commits, so a rolled-back action never sends mail.
 from django.db import transaction
 from django.utils import timezone
 
+from forum import messages
 from forum.models import Notification
 
 
-def notify(*, recipients, kind, text, url="", actor=None, thread=None, post=None, email=True) -> list[int]:
-    """Create one notification per recipient (the actor excluded); return their ids."""
+def _stored(message, params, text):
+    """(message, params, text) as stored: a msgid and its params, shown in the reader's
+    language, with its English rendering in ``text``; or a final ``text`` alone."""
+    if message:
+        params = dict(params or {})
+        return str(message), params, messages.english(message, params)[:300]
+    return "", {}, str(text)[:300]
+
+
+def notify(
+    *, recipients, kind, message="", params=None, text="", url="", actor=None, thread=None, post=None, email=True
+) -> list[int]:
+    """Create one notification per recipient (the actor excluded); return their ids.
+
+    ``message`` + ``params``: a msgid (marked with gettext_noop where it is written) and its
+    values, rendered in each reader's language (forum.messages). ``text``: a final text."""
+    message, params, text = _stored(message, params, text)
     actor_id = getattr(actor, "pk", None)
     recipient_ids = list(dict.fromkeys(getattr(r, "pk", r) for r in recipients))
     rows = [
@@ -20,7 +36,9 @@ def notify(*, recipients, kind, text, url="", actor=None, thread=None, post=None
             recipient_id=rid,
             actor_id=actor_id,
             kind=kind,
-            text=str(text)[:300],
+            text=text,
+            message=message,
+            params=params,
             url=url,
             thread=thread,
             post=post,
@@ -40,11 +58,28 @@ def notify(*, recipients, kind, text, url="", actor=None, thread=None, post=None
 
 
 def notify_each(*, kind, items, actor=None, email=True) -> list[int]:
-    """One notification per (recipient, text, url) in ``items``, in one insert."""
-    rows = [
-        Notification(recipient_id=getattr(r, "pk", r), actor=actor, kind=kind, text=str(text)[:300], url=url)
-        for r, text, url in items
-    ]
+    """One notification per item, in one insert. An item is (recipient, message, params, url)
+    (a msgid and its params, as in ``notify``) or (recipient, text, url) (a final text)."""
+    rows = []
+    for item in items:
+        if len(item) == 4:
+            recipient, message, params, url = item
+            stored = _stored(message, params, "")
+        else:
+            recipient, text, url = item
+            stored = _stored("", None, text)
+        message, params, text = stored
+        rows.append(
+            Notification(
+                recipient_id=getattr(recipient, "pk", recipient),
+                actor=actor,
+                kind=kind,
+                text=text,
+                message=message,
+                params=params,
+                url=url,
+            )
+        )
     if not rows:
         return []
     ids = [n.pk for n in Notification.objects.bulk_create(rows, batch_size=1000)]

@@ -4,8 +4,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from forum import markdown
+from forum import markdown, messages
 from forum.errors import NotAllowed, ThreadLocked
 from forum.limits import clean_body, clean_title
 from forum.models import Post, PostRevision, Subscription, Thread
@@ -56,7 +57,8 @@ def reply(*, author, thread, body) -> Post:
         notify(
             recipients=list(watchers),
             kind="reply",
-            text=_("%(user)s replied in “%(thread)s”") % {"user": author.username, "thread": thread.title},
+            message=gettext_noop("%(user)s replied in “%(thread)s”"),
+            params={"user": author.username, "thread": thread.title},
             url=post.get_absolute_url(),
             actor=author,
             thread=thread,
@@ -96,8 +98,11 @@ def _notify_mentions(*, post, usernames, actor=None) -> list[int]:
     notify(
         recipients=ids,
         kind="mention",
-        text=_("%(user)s mentioned you in “%(thread)s”")
-        % {"user": getattr(actor, "username", _("someone")), "thread": post.thread.title},
+        message=gettext_noop("%(user)s mentioned you in “%(thread)s”"),
+        params={
+            "user": getattr(actor, "username", None) or messages.label(gettext_noop("someone")),
+            "thread": post.thread.title,
+        },
         url=post.get_absolute_url(),
         actor=actor,
         thread=post.thread,

@@ -7,7 +7,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django.views.i18n import set_language as django_set_language
 
+from forum import messages as forum_messages
 from forum.errors import ForumError
 from forum.forms import PreferencesForm, ReportForm
 from forum.models import MemberPreferences, Notification
@@ -28,6 +30,16 @@ def toggle_watch(request, pk):
     if request.htmx:
         return render(request, "forum/partials/watch_button.html", {"thread": thread, "watching": watching})
     return redirect(thread)
+
+
+def set_language(request):
+    """Django's set_language, which also keeps a signed-in member's choice, so that what is
+    written to them later (emails) is in their language. Mount it at the set_language URL."""
+    response = django_set_language(request)
+    language = request.POST.get("language") if request.method == "POST" else None
+    if language and request.user.is_authenticated:
+        forum_messages.remember_language(request.user, language)  # an unknown code is ignored, as Django does
+    return response
 
 
 @login_required

@@ -267,7 +267,7 @@ def test_group_buy_stores_its_tiers_and_a_thread_event(seller, shop_thread, djan
     ]
     assert offer.stock is None
     assert response.json()["tiers"] == offer.terms["tiers"]
-    assert Post.objects.filter(thread=shop_thread, kind=Post.Kind.EVENT, body__contains=offer.title).exists()
+    assert Post.objects.filter(thread=shop_thread, kind=Post.Kind.EVENT, params__title=offer.title).exists()
 
 
 def test_offer_starting_later_is_scheduled(seller, shop_thread):

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from forum import messages
 from forum.models import Notification, Post
 from tests import factories
 
@@ -65,8 +66,10 @@ def clock(monkeypatch):
 
 
 def thread_events(thread):
-    """The text of the event lines posted in a thread, oldest first."""
-    return list(Post.objects.filter(thread=thread, kind=Post.Kind.EVENT).order_by("id").values_list("body", flat=True))
+    """The text of the event lines posted in a thread, in English, oldest first. An event
+    stores its msgid in ``body`` and its values in ``params`` (forum.messages)."""
+    rows = Post.objects.filter(thread=thread, kind=Post.Kind.EVENT).order_by("id").values_list("body", "params")
+    return [messages.english(body, params) if params else body for body, params in rows]
 
 
 def notes(member, kind=None):
