@@ -41,10 +41,6 @@ def thread_url(thread_id) -> str:
     return reverse("forum:thread_goto", args=[thread_id])
 
 
-def thread_title(thread) -> str:
-    return thread.title
-
-
 def check_may_post_offer(user, thread) -> None:
     """A verified merchant, in a commerce-enabled category, in their own live thread."""
     from community_commerce import errors
@@ -55,12 +51,6 @@ def check_may_post_offer(user, thread) -> None:
         raise NotAllowed(_("Offers can only be attached to your own threads."), code=errors.NOT_YOUR_THREAD)
     if thread.locked:
         raise NotAllowed(_("This thread is locked."), code="thread_locked")
-
-
-def commerce_categories():
-    from forum.models import Category
-
-    return Category.objects.filter(commerce_enabled=True)
 
 
 def get_category(slug):
