@@ -191,6 +191,14 @@ class MemberPreferences(models.Model):
     language = models.CharField(max_length=15, blank=True)  # blank: the site's default; set by the language switch
 
 
+class PostingClock(models.Model):
+    """When a member last posted, for flood control. One row a member, moved forward by one
+    conditional UPDATE, so two posts sent at the same moment cannot both pass the check."""
+
+    user = models.OneToOneField(User, models.CASCADE, primary_key=True, related_name="+")
+    last_posted_at = models.DateTimeField()
+
+
 class Report(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("Open")

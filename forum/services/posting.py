@@ -20,11 +20,11 @@ def start_thread(*, author, category, title, body, check_flood=True) -> Thread:
     if not can_start_thread(author, category):
         raise NotAllowed(_("You may not start threads in this category."), code="category_closed")
     title, body = clean_title(title), clean_body(body)
-    if check_flood:
-        flood.check(author)
     rendered = markdown.render(body)
     now = timezone.now()
     with transaction.atomic():
+        if check_flood:
+            flood.take_slot(author, now=now)
         thread = Thread.objects.create(
             category=category, title=title, author=author, created_at=now, last_activity_at=now, last_poster=author
         )
@@ -42,10 +42,10 @@ def reply(*, author, thread, body) -> Post:
             raise ThreadLocked(_("This thread is locked: %(reason)s") % {"reason": thread.locked_reason or "-"})
         raise NotAllowed()
     body = clean_body(body)
-    flood.check(author)
     rendered = markdown.render(body)
     now = timezone.now()
     with transaction.atomic():
+        flood.take_slot(author, now=now)
         post = Post.objects.create(thread=thread, author=author, body=body, html=rendered.html, created_at=now)
         Thread.objects.filter(pk=thread.pk).update(
             reply_count=F("reply_count") + 1, last_activity_at=now, last_poster=author

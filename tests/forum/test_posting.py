@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from forum import limits, tasks
 from forum.errors import FloodControl, InvalidInput, NotAllowed, ThreadLocked
-from forum.models import Category, Notification, Post, PostRevision, Subscription, Thread
+from forum.models import Category, Notification, Post, PostingClock, PostRevision, Subscription, Thread
 from forum.services import posting, subscriptions
 from tests import factories
 
@@ -433,6 +433,28 @@ def flood_on(settings):
 def age_posts(member, seconds):
     """Pretend the member's posts were written ``seconds`` earlier."""
     Post.objects.filter(author=member).update(created_at=timezone.now() - timedelta(seconds=seconds))
+    PostingClock.objects.filter(user=member).update(last_posted_at=timezone.now() - timedelta(seconds=seconds))
+
+
+def test_a_post_from_before_the_clock_existed_still_counts(flood_on, category):
+    """Members who posted before the posting clock was added: their latest post starts it."""
+    member = factories.user(joined_days_ago=30)
+    thread = posting.start_thread(author=member, category=category, title="First", body="one")
+    PostingClock.objects.filter(user=member).delete()
+    with pytest.raises(FloodControl) as exc:
+        posting.reply(author=member, thread=thread, body="two")
+    assert 0 < exc.value.retry_after <= 10
+    age_posts(member, 11)
+    assert posting.reply(author=member, thread=thread, body="two").pk
+
+
+def test_a_refused_post_does_not_move_the_clock(flood_on, category):
+    member = factories.user(joined_days_ago=30)
+    thread = posting.start_thread(author=member, category=category, title="First", body="one")
+    age_posts(member, 11)
+    with pytest.raises(InvalidInput):
+        posting.reply(author=member, thread=thread, body="   ")
+    assert posting.reply(author=member, thread=thread, body="two").pk
 
 
 def test_second_post_within_the_interval_is_refused(flood_on, category):
