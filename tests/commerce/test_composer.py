@@ -19,6 +19,7 @@ from community_commerce.services import claim as claim_service
 from community_commerce.services import lifecycle, merchants, post_offer
 from forum.models import Post, Thread
 from tests import factories as f
+from tests.headings import skipped_levels
 
 pytestmark = pytest.mark.django_db
 
@@ -183,6 +184,17 @@ def test_a_verified_merchant_sees_the_offer_section_with_help_on_every_field(sho
     preview = re.search(r'<div id="offer-preview"[^>]*>', html).group(0)
     assert f'hx-post="{PREVIEW}"' in preview and 'hx-include="closest form"' in preview
     assert "input changed delay:400ms" in preview
+
+
+def test_the_open_composer_keeps_heading_order(shop, deals):
+    """axe heading-order: the page's h1 is followed by the preview's h2, never an h3."""
+    client = logged_in(shop.user)
+    assert skipped_levels(client.get(new_thread_url(deals)).content.decode()) == []
+    # the composer comes back open with errors: the same headings, still in order
+    response = client.post(new_thread_url(deals), thread_data(**offer_fields("flash_sale", unit_price="abc")))
+    html = response.content.decode()
+    assert re.search(r'id="offer-section"\s+open', html)
+    assert skipped_levels(html) == []
 
 
 @pytest.mark.parametrize("kind", ["group_buy", "flash_sale", "dutch_auction"])
