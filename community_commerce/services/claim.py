@@ -55,7 +55,7 @@ def claim(*, offer_id, buyer, quantity, idempotency_key=None) -> tuple[Claim, bo
     if key and (known := cache.get(_idempotency_cache_key(offer_id, buyer.pk, key))):
         existing = Claim.objects.filter(pk=known).first()
         if existing:
-            return existing, False
+            return _replayed(existing, quantity), False
     if offer.merchant_user_id == buyer.pk:
         raise NotAllowed(_("You cannot claim your own offer."), code=errors.OWN_OFFER)
     now = timezone.now()
@@ -65,7 +65,7 @@ def claim(*, offer_id, buyer, quantity, idempotency_key=None) -> tuple[Claim, bo
     kind = offer.kind_class
     through_gate, existing = _pass_gate(offer=offer, buyer=buyer, quantity=quantity, key=key)
     if existing:
-        return existing, False
+        return _replayed(existing, quantity), False
     try:
         with transaction.atomic():
             new_claim = _take(offer=offer, kind=kind, buyer=buyer, quantity=quantity, key=key, now=now)
@@ -74,12 +74,25 @@ def claim(*, offer_id, buyer, quantity, idempotency_key=None) -> tuple[Claim, bo
             stock.gate.give_back(offer_id=offer.pk, buyer_id=buyer.pk, quantity=quantity)
         # The same key again (two requests at once, or a retry the cache forgot): the first claim stands.
         if isinstance(exc, IntegrityError | Conflict) and key and (existing := _claim_with_key(offer, buyer, key)):
-            return existing, False
+            return _replayed(existing, quantity), False
         raise
     if key:
         cache.set(_idempotency_cache_key(offer.pk, buyer.pk, key), new_claim.pk, IDEMPOTENCY_SECONDS)
     _after_claim(offer=offer, claim=new_claim, now=now)
     return new_claim, True
+
+
+def _replayed(existing: Claim, quantity: int) -> Claim:
+    """A retry with the same key gets the first claim back, if it asks for the same thing.
+    The same key with another body is a client bug, not a retry: refuse it (as Stripe does)
+    rather than answer with a claim the client did not ask for."""
+    if existing.quantity != quantity:
+        raise Conflict(
+            _("This idempotency key was already used for a claim of %(quantity)d; use a new key for a new claim.")
+            % {"quantity": existing.quantity},
+            code=errors.IDEMPOTENCY_KEY_REUSED,
+        )
+    return existing
 
 
 def _idempotency_cache_key(offer_id, buyer_id, key) -> str:

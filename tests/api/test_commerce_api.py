@@ -720,6 +720,20 @@ def test_same_idempotency_key_returns_the_same_claim_and_takes_stock_once(buyer,
     assert sold(offer) == 3
 
 
+def test_same_idempotency_key_with_another_body_is_409(buyer):
+    offer = factories.offer("flash_sale", stock=5)
+    first = buyer.post(f"/offers/{offer.pk}/claims", {"quantity": 2, "idempotency_key": "tap-1"})
+    assert first.status_code == 201, first.content
+    with unchanged():
+        answer = error_of(
+            buyer.post(f"/offers/{offer.pk}/claims", {"quantity": 1, "idempotency_key": "tap-1"}),
+            409,
+            "idempotency_key_reused",
+        )
+    assert "tap-1" not in answer["message"] and "2" in answer["message"]
+    assert sold(offer) == 2
+
+
 def test_overlong_idempotency_key_is_400(buyer):
     offer = factories.offer("flash_sale")
     with unchanged():

@@ -5,6 +5,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 
 from community_commerce import errors
 from community_commerce.errors import Conflict, InvalidInput, NotAllowed, NotFound
@@ -236,6 +237,22 @@ def test_idempotency_key_is_per_member_and_a_new_key_is_a_new_claim(flash, buyer
     assert created and other_created
     assert len({first.pk, second.pk, other.pk}) == 3
     assert fresh(flash).sold == 3
+
+
+@pytest.mark.parametrize("cache_forgot", [False, True], ids=["key-cached", "key-only-in-database"])
+def test_same_key_with_another_quantity_is_refused_and_changes_nothing(flash, buyer, cache_forgot):
+    first, _ = claim(offer_id=flash.pk, buyer=buyer, quantity=2, idempotency_key="tap-1")
+    if cache_forgot:  # Redis flushed between the two requests: the database still knows the key
+        cache.clear()
+    with pytest.raises(Conflict) as exc:
+        claim(offer_id=flash.pk, buyer=buyer, quantity=3, idempotency_key="tap-1")
+    assert exc.value.code == "idempotency_key_reused"
+    assert exc.value.status == 409
+    assert fresh(flash).sold == 2
+    assert list(Claim.objects.filter(offer=flash).values_list("pk", "quantity")) == [(first.pk, 2)]
+    # the same body with the same key is still a retry
+    again, created = claim(offer_id=flash.pk, buyer=buyer, quantity=2, idempotency_key="tap-1")
+    assert (again.pk, created) == (first.pk, False)
 
 
 def test_too_long_idempotency_key_is_refused(flash, buyer):
