@@ -28,12 +28,12 @@ from community_commerce.models import ClaimTally, Offer
 log = logging.getLogger(__name__)
 
 
-def take_units(*, offer, quantity) -> tuple[bool, bool]:
+def take_units(*, offer, quantity) -> tuple[int | None, bool]:
     """Take ``quantity`` units if the offer is still open, unchanged and has them.
 
     One statement: the same UPDATE that takes the last unit marks the sale sold
     out, so exactly one claim sees it cross the line, however many run at once.
-    Returns (taken, this claim sold it out).
+    Returns (the units now committed, or None when refused; this claim sold it out).
     """
     table = connection.ops.quote_name(Offer._meta.db_table)
     has_room = "AND sold + %s <= stock" if offer.stock is not None else ""
@@ -41,7 +41,7 @@ def take_units(*, offer, quantity) -> tuple[bool, bool]:
         f"UPDATE {table} SET sold = sold + %s, "  # noqa: S608 - names are ours
         f"status = CASE WHEN stock IS NOT NULL AND sold + %s >= stock AND status IN (%s, %s) THEN %s ELSE status END "
         f"WHERE id = %s AND revision = %s AND closed_at IS NULL AND status <> %s {has_room} "
-        f"RETURNING status"
+        f"RETURNING status, sold"
     )
     params = [quantity, quantity, Offer.Status.SCHEDULED, Offer.Status.LIVE, Offer.Status.SOLD_OUT]
     params += [offer.pk, offer.revision, Offer.Status.CANCELLED] + ([quantity] if offer.stock is not None else [])
@@ -49,8 +49,8 @@ def take_units(*, offer, quantity) -> tuple[bool, bool]:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
-        return False, False
-    return True, row[0] == Offer.Status.SOLD_OUT and offer.status != Offer.Status.SOLD_OUT
+        return None, False
+    return row[1], row[0] == Offer.Status.SOLD_OUT and offer.status != Offer.Status.SOLD_OUT
 
 
 def take_allowance(*, offer, buyer_id, quantity) -> bool:
@@ -74,11 +74,12 @@ def take_allowance(*, offer, buyer_id, quantity) -> bool:
 
 def return_units(*, offer_id, buyer_id, quantity) -> None:
     """Give units back to the offer and the member's allowance (withdraw, expiry, cancellation).
-    An offer that has ended keeps its count: it is the record of what was sold."""
-    Offer.objects.filter(pk=offer_id, sold__gte=quantity, closed_at__isnull=True).update(sold=F("sold") - quantity)
+    An offer that has ended keeps its count: it is the record of what was sold.
+    The tally before the offer row: the lock order of a crowd sale's claim (services/claim.py)."""
     ClaimTally.objects.filter(offer_id=offer_id, buyer_id=buyer_id, taken__gte=quantity).update(
         taken=F("taken") - quantity
     )
+    Offer.objects.filter(pk=offer_id, sold__gte=quantity, closed_at__isnull=True).update(sold=F("sold") - quantity)
     # A sold-out sale that is still running is open again.
     if Offer.objects.filter(pk=offer_id, status=Offer.Status.SOLD_OUT, closed_at__isnull=True).update(
         status=Offer.Status.LIVE

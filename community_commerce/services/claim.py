@@ -1,7 +1,13 @@
 """A member claims units of an offer: a commitment (group-buy) or a
 reservation with an order waiting for payment (flash sale, Dutch auction).
 
-Order of locks, everywhere: the offer row first, then tallies, claims, orders.
+Order of locks. A group-buy takes the offer row first (its price depends on the units
+committed, and withdraw and the close lock the offer first too), then the member's tally.
+A crowd sale (flash sale, Dutch auction) takes the member's tally, writes the claim, its
+order and the order's event, and only then the offer row: the one row every buyer of the
+sale waits for is held from that UPDATE to the commit, not through five statements.
+Giving units back (stock.return_units) takes the tally before the offer, so the two
+orders never cross into a deadlock.
 """
 
 from django.core.cache import cache
@@ -130,35 +136,61 @@ def _claim_with_key(offer, buyer, key) -> Claim | None:
 
 
 def _take(*, offer, kind, buyer, quantity, key, now) -> Claim:
+    if kind.creates_order_on_claim:
+        return _take_reservation(offer=offer, kind=kind, buyer=buyer, quantity=quantity, key=key, now=now)
+    _open_if_due(offer, now)
+    committed = _take_units(offer, quantity)
+    # It shows the tier its own units help reach (the close sets the final price for all),
+    # from the count this transaction has just written, not from the snapshot.
+    unit_price = kind.price_for_quantity(offer, committed)
+    _take_allowance(offer, buyer, quantity)
+    new_claim = _insert_claim(offer, buyer, quantity, unit_price, Claim.Status.ACTIVE, key, now)
+    Claim.order.related.set_cached_value(new_claim, None)
+    return new_claim
+
+
+def _take_reservation(*, offer, kind, buyer, quantity, key, now) -> Claim:
+    """A flash-sale or Dutch-auction claim: its price comes from the clock, so everything
+    is written before the offer row is touched; the stock UPDATE comes last."""
+    unit_price = kind.unit_price(offer, now)
+    _take_allowance(offer, buyer, quantity)
+    new_claim = _insert_claim(offer, buyer, quantity, unit_price, Claim.Status.ORDERED, key, now)
+    order = create_reservation_order(claim=new_claim, offer=offer, unit_price=unit_price, now=now)
+    Claim.order.related.set_cached_value(new_claim, order)
+    _open_if_due(offer, now)
+    _take_units(offer, quantity)
+    return new_claim
+
+
+def _open_if_due(offer, now) -> None:
     if offer.status == Offer.Status.SCHEDULED:  # its start has come (check_open said so): open it first
         lifecycle.open_offer(offer_id=offer.pk, now=now)
-    taken, sold_it_out = stock.take_units(offer=offer, quantity=quantity)
-    if not taken:
+
+
+def _take_units(offer, quantity) -> int:
+    """The stock UPDATE; returns the units now committed. Refused: raise why."""
+    committed, sold_it_out = stock.take_units(offer=offer, quantity=quantity)
+    if committed is None:
         _explain_refusal(offer, quantity)
-    if offer.kind == Offer.Kind.GROUP_BUY:
-        # It shows the tier its own units help reach (the close sets the final price for all),
-        # read from the row this transaction has just updated, not from the snapshot.
-        committed = Offer.objects.filter(pk=offer.pk).values_list("sold", flat=True).get()
-        unit_price = kind.price_for_quantity(offer, committed)
-    else:
-        unit_price = kind.unit_price(offer, now)
+    if sold_it_out:
+        lifecycle.announce_sold_out(offer=offer)
+    return committed
+
+
+def _take_allowance(offer, buyer, quantity) -> None:
     if not stock.take_allowance(offer=offer, buyer_id=buyer.pk, quantity=quantity):
         raise Conflict(
             _("You can claim at most %(limit)d in total on this offer.") % {"limit": offer.per_user_limit},
             code=errors.LIMIT_EXCEEDED,
         )
-    status = Claim.Status.ORDERED if kind.creates_order_on_claim else Claim.Status.ACTIVE
+
+
+def _insert_claim(offer, buyer, quantity, unit_price, status, key, now) -> Claim:
     new_claim = Claim.objects.create(
         offer_id=offer.pk, buyer=buyer, quantity=quantity, unit_price=unit_price, status=status, idempotency_key=key,
         created_at=now,
     )  # fmt: skip
     new_claim.offer = offer  # what the caller reads next, already here: no second query
-    order = None
-    if kind.creates_order_on_claim:
-        order = create_reservation_order(claim=new_claim, offer=offer, unit_price=unit_price, now=now)
-    Claim.order.related.set_cached_value(new_claim, order)
-    if sold_it_out:
-        lifecycle.announce_sold_out(offer=offer)
     return new_claim
 
 

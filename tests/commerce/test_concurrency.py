@@ -322,3 +322,29 @@ def test_a_reservation_paid_while_the_sweeper_expires_it_stays_paid_and_the_othe
     assert [e.to_status for e in order.events.all()] == ["pending_payment", "paid"]
     assert unpaid.status == Order.Status.EXPIRED
     assert offer.sold == 2
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_claims_and_cancellations_of_one_member_at_once_never_deadlock(round_):
+    """A crowd sale's claim takes the member's tally before the offer row; giving units
+    back takes them in the same order. The same member claiming while the merchant
+    cancels their earlier reservations (tally and offer in both) must never deadlock."""
+    from community_commerce.services import orders
+
+    merchant = factories.merchant()
+    offer = factories.offer(
+        "flash_sale", merchant_=merchant, stock=100, per_user_limit=50, terms={"unit_price": "5.00"}
+    )
+    buyer = factories.user()
+    earlier = [claim(offer_id=offer.pk, buyer=buyer, quantity=1)[0].order for _ in range(6)]
+    calls = [lambda: claim(offer_id=offer.pk, buyer=buyer, quantity=1) for _ in range(6)]
+    calls += [
+        lambda o=o: orders.transition(order_id=o.pk, to_status="cancelled", actor=merchant.user, reason="sorry")
+        for o in earlier
+    ]
+    results = at_once(calls)
+    assert unexpected(results) == []
+    offer.refresh_from_db()
+    held = Claim.objects.filter(offer=offer, status__in=Claim.HOLDING)
+    assert held.count() == 6
+    assert offer.sold == 6 == ClaimTally.objects.get(offer=offer, buyer=buyer).taken
