@@ -10,7 +10,7 @@ from django.utils.translation import ngettext
 
 from community_commerce.models import Claim, Merchant, Offer
 from community_commerce.services import stats
-from community_commerce.services.offer_state import live_states, with_buyer_counts
+from community_commerce.services.offer_state import live_states, reader_claims, with_buyer_counts
 
 
 def merchant_badges(user_ids) -> dict:
@@ -78,12 +78,18 @@ def polls(offer) -> bool:
 def viewer_parts(user, offers) -> dict[int, dict]:
     """Each card's part that depends on who reads it: their claims (with orders),
     the units they hold, how many more they may take, and whether the offer is
-    theirs. One query for all the offers, none for a visitor."""
+    theirs. Offers from with_buyer_counts carry the reader's claims already (no
+    query); others cost one query for all of them, none for a visitor."""
     mine: dict[int, list] = {}
-    # Offers annotated by with_buyer_counts say whether the reader has claims at all.
-    theirs = [o for o in offers if getattr(o, "reader_claims", 1)]
-    if user.is_authenticated and theirs:
-        for claim in Claim.objects.filter(offer__in=theirs, buyer=user).select_related("order").order_by("id"):
+    loose = []
+    for offer in offers:
+        claims = reader_claims(offer)
+        if claims is None:
+            loose.append(offer)
+        else:
+            mine[offer.pk] = claims
+    if user.is_authenticated and loose:
+        for claim in Claim.objects.filter(offer__in=loose, buyer=user).select_related("order").order_by("id"):
             mine.setdefault(claim.offer_id, []).append(claim)
     parts = {}
     for offer in offers:

@@ -1,12 +1,37 @@
 """An offer's live state as buyers see it (API.md "Offer live state"),
 computed from the stored row and the clock. Lists count buyers in one query."""
 
-from django.db.models import Count, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+import json
+from decimal import Decimal
+
+from django.db.models import Aggregate, Count, F, Field, OuterRef, Subquery
+from django.db.models.functions import Coalesce, JSONObject
 from django.utils import timezone
 
-from community_commerce.models import Claim, Offer
+from community_commerce.models import Claim, Offer, Order
 from community_commerce.money import fmt
+
+
+class _JSONList(Aggregate):
+    """The rows of a group as one JSON array (PostgreSQL JSON_AGG, SQLite JSON_GROUP_ARRAY)."""
+
+    function = "JSON_AGG"
+    output_field = Field()  # as the driver hands it over: a list (psycopg) or JSON text (SQLite)
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, function="JSON_GROUP_ARRAY", **extra_context)
+
+
+# What an offer card shows of the reader's claims and their orders.
+_CLAIM_FIELDS = {
+    "id": F("id"),
+    "quantity": F("quantity"),
+    "unit_price": F("unit_price"),
+    "status": F("status"),
+    "order_id": F("order__id"),
+    "order_number": F("order__number"),
+    "order_status": F("order__status"),
+}
 
 
 def buyer_counts(offer_ids) -> dict[int, int]:
@@ -19,8 +44,9 @@ def buyer_counts(offer_ids) -> dict[int, int]:
 
 
 def with_buyer_counts(queryset, *, reader=None):
-    """Offers annotated with their buyers (``buyer_count``) and, for a member, how many
-    claims they made on each (``reader_claims``): the thread page's offers, counts
+    """Offers annotated with their buyers (``buyer_count``) and, for a member, their own
+    claims on each with the claims' orders (``reader_claims_json``, read back by
+    :func:`reader_claims`): the thread page's offers, counts and the reader's part
     included, in the one query it makes anyway."""
     holders = (
         Claim.objects.filter(offer=OuterRef("pk"), status__in=Claim.HOLDING)
@@ -35,11 +61,40 @@ def with_buyer_counts(queryset, *, reader=None):
             Claim.objects.filter(offer=OuterRef("pk"), buyer=reader)
             .order_by()
             .values("offer")
-            .annotate(n=Count("id"))
-            .values("n")
+            .annotate(rows=_JSONList(JSONObject(**_CLAIM_FIELDS)))
+            .values("rows")
         )
-        queryset = queryset.annotate(reader_claims=Coalesce(Subquery(theirs), 0))
+        queryset = queryset.annotate(reader_claims_json=Subquery(theirs, output_field=Field()))
     return queryset
+
+
+def reader_claims(offer) -> list[Claim] | None:
+    """The reader's claims on an offer annotated by with_buyer_counts (their orders
+    attached), oldest first; None when the offer was not annotated for a member."""
+    if not hasattr(offer, "reader_claims_json"):
+        return None
+    rows = offer.reader_claims_json or []
+    if isinstance(rows, str):  # SQLite hands the array back as text
+        rows = json.loads(rows)
+    claims = []
+    for row in sorted(rows, key=lambda r: r["id"]):
+        claim = Claim(
+            pk=row["id"],
+            offer_id=offer.pk,
+            quantity=row["quantity"],
+            unit_price=Decimal(str(row["unit_price"])),
+            status=row["status"],
+        )
+        claim.offer = offer
+        order = None
+        if row["order_id"] is not None:
+            order = Order(
+                pk=row["order_id"], claim_id=claim.pk, offer_id=offer.pk, number=row["order_number"],
+                status=row["order_status"],
+            )  # fmt: skip
+        Claim.order.related.set_cached_value(claim, order)
+        claims.append(claim)
+    return claims
 
 
 def display_status(offer, now) -> str:

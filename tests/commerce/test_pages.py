@@ -775,6 +775,24 @@ def test_thread_page_queries_do_not_grow_with_the_viewers_claims(shop, deals):
     assert client.get(url).content.decode().count("Order CC-") == 5  # every order linked from its card
 
 
+@pytest.mark.parametrize("who", ["anonymous", "member", "merchant"])
+def test_offers_cost_no_query_over_the_same_thread_without_offers(shop, deals, who):
+    """The offers query the page makes anyway also brings the buyers and the reader's own
+    claims with their orders: a member holding claims pays +0, like everyone else."""
+    viewer, client = _viewer(who, shop)
+    bare = f.commerce_thread(shop, category_=deals.category, title="Nothing for sale here")
+    client.get(bare.get_absolute_url())  # warm up: session, caches
+    without = _queries(client, bare.get_absolute_url())
+    buyer = viewer if who == "member" else f.user()
+    take(post(shop, deals, "group_buy"), buyer, 1)
+    take(post(shop, deals, "flash_sale"), buyer, 2)  # with an order
+    client.get(deals.get_absolute_url())
+    assert _queries(client, deals.get_absolute_url()) == without
+    if who == "member":
+        page = client.get(deals.get_absolute_url()).content.decode()
+        assert "Your claims" in page and page.count("Order CC-") == 1
+
+
 def test_money_is_shown_with_two_decimals_and_the_currency(shop, deals):
     offer = post(shop, deals, "flash_sale", terms={"unit_price": "7", "reservation_minutes": 15})
     assert offer.terms["unit_price"] == "7.00"
