@@ -143,7 +143,7 @@ if not REDIS_URL:
 CACHE_URL = env("CACHE_REDIS_URL", REDIS_URL)
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "config.cache.ReusedClientRedisCache",  # Django's, minus a client object per call
         "LOCATION": CACHE_URL,
         "KEY_PREFIX": env("CACHE_KEY_PREFIX", "cc"),
     }
@@ -202,6 +202,7 @@ ACCOUNT_RATE_LIMITS = {}  # {} keeps allauth's defaults (login, signup, reset...
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_USERNAME_MIN_LENGTH = 3
 HEADLESS_CLIENTS = ("app",)
+HEADLESS_TOKEN_STRATEGY = "config.session_tokens.OneReadSessionTokenStrategy"  # one Redis read per call, not two
 HEADLESS_ONLY = False
 
 # --- Email ----------------------------------------------------------------
