@@ -108,11 +108,13 @@ def notify_each(*, kind, items) -> None:
         transaction.on_commit(lambda: forum_notify_each(kind=kind, items=items))
 
 
-def notify_later(*, recipients, kind, message="", params=None, text="", url="") -> None:
-    """Like notify, but written by a worker: the request (a claim in a crowd) only queues it."""
-    from community_commerce.tasks import notify_members
+def deliver_each(*, kind, items) -> None:
+    """A notification per (recipient id, message, params, url), written now, in the
+    caller's transaction (their emails go after it commits)."""
+    from forum.services.notifications import notify_each as forum_notify_each
 
-    notify_members.delay_on_commit(list(recipients), kind, str(text), url, str(message), dict(params or {}))
+    if items:
+        forum_notify_each(kind=kind, items=items)
 
 
 def deliver_notification(*, recipients, kind, message="", params=None, text="", url="") -> None:

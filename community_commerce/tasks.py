@@ -22,7 +22,9 @@ def close_offer(offer_id):
 
 
 @shared_task(ignore_result=True)
-def notify_members(recipients, kind, text, url="", message="", params=None):
+def notify_members(  # nothing queues it any more; kept for messages an earlier version left in the broker
+    recipients, kind, text, url="", message="", params=None
+):
     forum_adapter.deliver_notification(
         recipients=recipients, kind=kind, message=message, params=params, text=text, url=url
     )

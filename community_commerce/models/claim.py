@@ -26,6 +26,8 @@ class Claim(models.Model):
     idempotency_key = models.CharField(max_length=100, null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     ended_at = models.DateTimeField(null=True, blank=True)
+    # When the buyer was told "you joined / you reserved" (the sweeper, in batches, off the claim's path).
+    notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
@@ -37,7 +39,10 @@ class Claim(models.Model):
                 name="cc_claim_idempotency",
             ),
         ]
-        indexes = [models.Index(fields=["offer", "status"], name="cc_claim_offer_status")]
+        indexes = [
+            models.Index(fields=["offer", "status"], name="cc_claim_offer_status"),
+            models.Index(fields=["id"], condition=Q(notified_at__isnull=True), name="cc_claim_to_notify"),
+        ]
 
     def __str__(self):
         return f"{self.quantity} x offer {self.offer_id} by {self.buyer_id}"

@@ -14,9 +14,8 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
-from community_commerce import errors, forum_adapter, stock
+from community_commerce import errors, stock
 from community_commerce.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from community_commerce.models import Claim, Offer
 from community_commerce.money import parse_whole
@@ -84,7 +83,6 @@ def claim(*, offer_id, buyer, quantity, idempotency_key=None) -> tuple[Claim, bo
         raise
     if key:
         cache.set(_idempotency_cache_key(offer.pk, buyer.pk, key), new_claim.pk, IDEMPOTENCY_SECONDS)
-    _after_claim(offer=offer, claim=new_claim, now=now)
     return new_claim, True
 
 
@@ -209,19 +207,3 @@ def _sold_out(left) -> Conflict:
     if not left:
         return Conflict(_("Sold out."), code=errors.SOLD_OUT)
     return Conflict(_("Only %(left)d left.") % {"left": left}, code=errors.SOLD_OUT)
-
-
-def _after_claim(*, offer, claim, now):
-    if offer.kind == Offer.Kind.GROUP_BUY:
-        message = gettext_noop(
-            "You joined the group-buy “%(title)s” with %(quantity)d. It goes through if enough join by the deadline."
-        )
-    else:
-        message = gettext_noop("You reserved %(quantity)d of “%(title)s”. Pay before the reservation expires.")
-    forum_adapter.notify_later(
-        recipients=[claim.buyer_id],
-        kind="offer_joined",
-        message=message,
-        params={"title": offer.title, "quantity": claim.quantity},
-        url=offer.get_absolute_url(),
-    )

@@ -2,7 +2,8 @@
 
 Beat runs :func:`sweep` every few seconds: it opens offers whose start has come,
 closes every overdue offer (each in its own transaction, so one failure never
-blocks the rest), expires unpaid reservations, and queues an ETA task for each
+blocks the rest), expires unpaid reservations, tells buyers about their new claims
+(services/claim_notices.py), and queues an ETA task for each
 offer that opens or ends before the next sweep, for precision. ETA tasks are
 only ever a few seconds ahead (Redis redelivers far-ahead ones after the
 visibility timeout); if one is lost the next sweep does its work.
@@ -18,7 +19,7 @@ from community_commerce import stock
 from community_commerce.conf import conf
 from community_commerce.kinds import KINDS
 from community_commerce.models import Offer
-from community_commerce.services import lifecycle, stats
+from community_commerce.services import claim_notices, lifecycle, stats
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 def sweep(*, now=None) -> dict:
     now = now or timezone.now()
     counts = {"opened": 0, "closed": 0, "failed": 0, "expired": 0}
+    # First: a claim made just before its offer closes is told "you joined" before the result.
+    counts["told"] = claim_notices.send_pending(now=now)
     due_open = Offer.objects.filter(status=Offer.Status.SCHEDULED, starts_at__lte=now, ends_at__gt=now).values_list(
         "id", flat=True
     )

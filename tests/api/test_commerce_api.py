@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from community_commerce.models import Claim, ClaimTally, Offer, OfferReminder, Order, OrderEvent
-from community_commerce.services import schedule
+from community_commerce.services import claim_notices, schedule
 from forum.models import Notification, Post
 from tests import factories
 
@@ -579,6 +579,7 @@ def test_flash_sale_claim_reserves_with_an_order_at_the_server_price(buyer, shop
     assert sold(offer) == 2
     state = Api().get(f"/offers/{offer.pk}").json()
     assert (state["stock_left"], state["quantity_claimed"], state["buyers"]) == (3, 2, 1)
+    claim_notices.send_pending()  # as the sweeper does
     assert Notification.objects.filter(recipient=buyer.user, kind="offer_joined").count() == 1
 
 

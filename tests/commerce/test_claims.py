@@ -10,7 +10,7 @@ from django.core.cache import cache
 from community_commerce import errors
 from community_commerce.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from community_commerce.models import Claim, ClaimTally, Offer, Order, OrderEvent
-from community_commerce.services import lifecycle, orders
+from community_commerce.services import claim_notices, lifecycle, orders
 from community_commerce.services.claim import claim
 from community_commerce.services.withdraw import withdraw
 from tests import factories
@@ -270,6 +270,8 @@ def test_group_buy_claim_is_a_commitment_without_an_order(group, buyer, django_c
     assert taken.unit_price == Decimal("20.00")
     assert not Order.objects.exists()
     assert fresh(group).sold == 4
+    assert notes(buyer) == []  # the claim only writes its rows; the sweeper tells the buyer
+    assert claim_notices.send_pending() == 1
     assert [n.kind for n in notes(buyer)] == ["offer_joined"]
 
 
@@ -306,6 +308,7 @@ def test_flash_sale_claim_reserves_with_an_order_waiting_for_payment(
     assert order.number.startswith("CC-")
     (event,) = OrderEvent.objects.filter(order=order)
     assert (event.actor, event.to_status) == (buyer, "pending_payment")
+    claim_notices.send_pending()
     assert [n.kind for n in notes(buyer)] == ["offer_joined"]
 
 

@@ -348,3 +348,18 @@ def test_claims_and_cancellations_of_one_member_at_once_never_deadlock(round_):
     held = Claim.objects.filter(offer=offer, status__in=Claim.HOLDING)
     assert held.count() == 6
     assert offer.sold == 6 == ClaimTally.objects.get(offer=offer, buyer=buyer).taken
+
+
+def test_two_sweeps_at_once_tell_each_claim_once():
+    """The claims' notices are taken with skip_locked: two sweeps share the work, never repeat it."""
+    from community_commerce.services import claim_notices
+
+    offer = factories.offer("flash_sale", stock=100, terms={"unit_price": "5.00"})
+    buyers = [factories.user() for _ in range(40)]
+    for member in buyers:
+        claim(offer_id=offer.pk, buyer=member, quantity=1)
+    results = at_once([lambda: claim_notices.send_pending(limit=25) for _ in range(4)])
+    assert unexpected(results) == []
+    assert sum(results) == 40
+    told = Notification.objects.filter(kind="offer_joined")
+    assert told.count() == 40 == told.values("recipient").distinct().count()

@@ -22,7 +22,7 @@ from tests.commerce.conftest import notes, thread_events
 pytestmark = pytest.mark.django_db
 
 GROUP_TERMS = {"unit_price": "20.00", "min_quantity": 10, "tiers": [{"min_quantity": 20, "unit_price": "17.50"}]}
-NOTHING = {"opened": 0, "closed": 0, "failed": 0, "expired": 0}
+NOTHING = {"opened": 0, "closed": 0, "failed": 0, "expired": 0, "told": 0}
 
 
 def fresh(obj):
@@ -120,7 +120,7 @@ def test_sweep_closes_every_overdue_offer_and_leaves_running_ones(
 
     with django_capture_on_commit_callbacks(execute=True):
         counts = sweep(now=soon)  # exactly at the end: ends_at <= now is overdue
-    assert counts == {**NOTHING, "closed": 4}
+    assert counts == {**NOTHING, "closed": 4, "told": 6}  # told: each claim's "you joined / reserved"
     assert [fresh(o).status for o in (reached, short, flash, dutch, running)] == [
         "succeeded",
         "failed",
@@ -151,7 +151,7 @@ def test_one_broken_offer_does_not_stop_the_others(merchant, buyers, soon, djang
 
     with django_capture_on_commit_callbacks(execute=True):
         counts = sweep(now=soon)
-    assert counts == {**NOTHING, "closed": 2, "failed": 1}
+    assert counts == {**NOTHING, "closed": 2, "failed": 1, "told": 6}
     assert fresh(first).status == Offer.Status.SUCCEEDED
     assert fresh(last).status == Offer.Status.CLOSED
     broken = fresh(broken)
@@ -180,11 +180,11 @@ def test_sweep_expires_unpaid_reservations(merchant, buyers, django_capture_on_c
     orders.transition(order_id=paid.order.pk, to_status="paid", actor=merchant.user)
     due = unpaid.order.payment_due_at
     with django_capture_on_commit_callbacks(execute=True):
-        assert sweep(now=due + timedelta(seconds=1)) == {**NOTHING, "expired": 1}
+        assert sweep(now=due + timedelta(seconds=1)) == {**NOTHING, "expired": 1, "told": 2}
     assert Order.objects.get(claim=unpaid).status == Order.Status.EXPIRED
     assert Order.objects.get(claim=paid).status == Order.Status.PAID
     assert fresh(offer).stock_left == 3
-    assert [n.kind for n in notes(buyers[0])] == ["order_expired"]
+    assert [n.kind for n in notes(buyers[0])] == ["offer_joined", "order_expired"]
 
 
 # --- Twice ----------------------------------------------------------------------------------------
@@ -205,7 +205,7 @@ def test_running_the_sweeper_twice_changes_nothing_the_second_time(
     claim(offer_id=sale.pk, buyer=buyers[0], quantity=1)
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert sweep(now=soon) == {"opened": 1, "closed": 1, "failed": 0, "expired": 1}
+        assert sweep(now=soon) == {**NOTHING, "opened": 1, "closed": 1, "expired": 1, "told": 4}
     before, mails = world(), len(mailoutbox)
     assert mails > 0
     with django_capture_on_commit_callbacks(execute=True):
@@ -225,7 +225,7 @@ def test_an_offer_ending_before_the_next_sweep_is_not_closed_early(merchant, buy
     for member in buyers:
         claim(offer_id=offer.pk, buyer=member, quantity=4)
     with caplog.at_level(logging.ERROR):
-        assert sweep() == NOTHING
+        assert sweep() == {**NOTHING, "told": 3}
     offer = fresh(offer)
     assert (offer.status, offer.closed_at) == (Offer.Status.LIVE, None)
     assert not Order.objects.exists()
