@@ -523,3 +523,18 @@ def test_the_money_columns_hold_the_most_decimals_any_allowed_currency_takes():
         field = model._meta.get_field(name)
         assert field.decimal_places == MAX_DECIMALS
         assert field.max_digits - field.decimal_places >= 10  # money.MAX_AMOUNT is 1e10, exclusive
+
+
+def test_the_admin_shows_amounts_in_the_currency_s_decimals(shop, shop_thread):
+    offer = post(shop, shop_thread, "flash_sale", "JPY", {"unit_price": "1500"})
+    claim, _ = claim_service.claim(offer_id=offer.pk, buyer=f.user(), quantity=3)
+    order = Order.objects.get(claim=claim)
+    admin = Client()
+    admin.force_login(f.user("boss", is_staff=True, is_superuser=True))
+    listing = text(admin.get(reverse("admin:community_commerce_order_changelist")).content.decode())
+    assert "¥4,500" in listing and "4500.000" not in listing
+    detail = text(admin.get(reverse("admin:community_commerce_order_change", args=[order.pk])).content.decode())
+    assert "¥1,500" in detail and "¥4,500" in detail
+    assert "1500.000" not in detail
+    offer_page = text(admin.get(reverse("admin:community_commerce_offer_change", args=[offer.pk])).content.decode())
+    assert "¥1,500" in offer_page and "1500.000" not in offer_page  # the claims inline
