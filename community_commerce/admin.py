@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from community_commerce.errors import CommerceError
 from community_commerce.models import Claim, Merchant, MerchantEvent, Offer, Order, OrderEvent
+from community_commerce.money import format_money
 from community_commerce.services import lifecycle, merchants, orders
 
 
@@ -90,11 +91,15 @@ class ClaimInline(admin.TabularInline):
     model = Claim
     extra = 0
     can_delete = False
-    fields = ["buyer", "quantity", "unit_price", "status", "created_at"]
+    fields = ["buyer", "quantity", "unit_price_shown", "status", "created_at"]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("Unit price"))
+    def unit_price_shown(self, claim):
+        return format_money(claim.unit_price, claim.offer.currency)  # claim.offer: the page's offer, no query
 
 
 @admin.register(Offer)
@@ -104,12 +109,17 @@ class OfferAdmin(admin.ModelAdmin):
     search_fields = ["title", "merchant__display_name"]
     list_select_related = ["merchant"]
     raw_id_fields = ["thread", "merchant"]
-    readonly_fields = ["sold", "status", "result_unit_price", "cancel_reason", "revision", "opened_at", "closed_at"]
+    exclude = ["result_unit_price"]
+    readonly_fields = ["sold", "status", "result_price", "cancel_reason", "revision", "opened_at", "closed_at"]
     inlines = [ClaimInline]
     actions = ["cancel"]
 
     def has_change_permission(self, request, obj=None):
         return False  # terms change through the merchant's pages/API, which freeze them after the first claim
+
+    @admin.display(description=_("Final price"))
+    def result_price(self, offer):
+        return format_money(offer.result_unit_price, offer.currency) or "—"
 
     @admin.action(description=_("Cancel the selected offers (buyers are told)"))
     def cancel(self, request, queryset):
@@ -134,7 +144,9 @@ class OrderEventInline(admin.TabularInline):
 
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
-    list_display = ["number", "offer", "buyer", "merchant", "quantity", "total", "currency", "status", "created_at"]
+    list_display = ["number", "offer", "buyer", "merchant", "quantity", "total_shown", "status", "created_at"]
+    exclude = ["unit_price", "total"]
+    readonly_fields = ["unit_price_shown", "total_shown"]
     list_filter = ["status", "currency", "merchant"]
     search_fields = ["number", "buyer__username", "merchant__display_name", "offer__title"]
     list_select_related = ["offer", "buyer", "merchant"]
@@ -143,6 +155,14 @@ class OrderAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False  # orders move only through the pipeline
+
+    @admin.display(description=_("Unit price"))
+    def unit_price_shown(self, order):
+        return format_money(order.unit_price, order.currency)
+
+    @admin.display(description=_("Total"), ordering="total")
+    def total_shown(self, order):
+        return format_money(order.total, order.currency)
 
     @admin.action(description=_("Cancel / refund the selected orders"))
     def cancel(self, request, queryset):

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from community_commerce.models import Claim, Merchant, Offer
+from community_commerce.money import format_money
 from community_commerce.services import stats
 from community_commerce.services.offer_state import live_states, reader_claims, with_buyer_counts
 
@@ -185,7 +186,7 @@ def _offer_badge(state, now) -> dict:
     elif status == Offer.Status.LIVE and state["kind"] == Offer.Kind.FLASH_SALE:
         label = _("Flash sale · %(left)d left") % {"left": state["stock_left"]}
     elif status == Offer.Status.LIVE:
-        label = _("Dutch · %(price)s now") % {"price": state["current_unit_price"]}
+        label = _("Dutch · %(price)s now") % {"price": format_money(state["current_unit_price"], state["currency"])}
     else:
         outcome = {
             Offer.Status.SOLD_OUT: _("Sold out"),
@@ -200,7 +201,7 @@ def _offer_badge(state, now) -> dict:
 
 def thread_offer_badges(thread_ids) -> dict:
     """Thread lists: a badge per open or recently ended offer of each thread
-    ("Group-buy 23/30 · 2 h left", "Flash sale · 12 left", "Dutch · 64.00 now").
+    ("Group-buy 23/30 · 2 h left", "Flash sale · 12 left", "Dutch · €64.00 now").
     The offers of the whole page in one query, their buyers counted in one more."""
     from datetime import timedelta
 

@@ -34,6 +34,14 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=300)
 
 
+def _amount(label):
+    """An amount field: the text as typed, read by money.parse_amount in the service
+    (one parser for the form and the API; the currency decides the decimals)."""
+    return forms.CharField(
+        label=label, required=False, max_length=40, widget=forms.TextInput(attrs={"inputmode": "decimal"})
+    )
+
+
 def _local(dt):
     return timezone.localtime(dt).strftime("%Y-%m-%dT%H:%M") if dt else ""
 
@@ -55,7 +63,7 @@ class OfferForm(forms.Form):
                                help_text=_("Required for flash sales and Dutch auctions; optional cap for a group-buy."))  # fmt: skip
     per_user_limit = forms.IntegerField(label=_("Limit per member"), required=False, min_value=1)
     # group-buy and flash sale
-    unit_price = forms.DecimalField(label=_("Unit price"), required=False, min_value=0, decimal_places=2)
+    unit_price = _amount(_("Unit price"))
     min_quantity = forms.IntegerField(label=_("Units needed to succeed"), required=False, min_value=1)
     tiers = forms.CharField(
         label=_("Tiers"), required=False,
@@ -64,9 +72,9 @@ class OfferForm(forms.Form):
     )  # fmt: skip
     reservation_minutes = forms.IntegerField(label=_("Minutes to pay"), required=False, min_value=1, initial=15)
     # Dutch auction
-    start_price = forms.DecimalField(label=_("Start price"), required=False, min_value=0, decimal_places=2)
-    floor_price = forms.DecimalField(label=_("Floor price"), required=False, min_value=0, decimal_places=2)
-    step = forms.DecimalField(label=_("Price drop per step"), required=False, min_value=0, decimal_places=2)
+    start_price = _amount(_("Start price"))
+    floor_price = _amount(_("Floor price"))
+    step = _amount(_("Price drop per step"))
     step_seconds = forms.IntegerField(label=_("Seconds per step"), required=False, min_value=1)
 
     TERM_FIELDS = {

@@ -137,7 +137,7 @@ def offer(
         ends_at=ends_at,
         stock=stock,
         per_user_limit=per_user_limit,
-        terms=get_kind(kind).clean_terms(terms if terms is not None else OFFER_TERMS[kind]),
+        terms=get_kind(kind).clean_terms(terms if terms is not None else OFFER_TERMS[kind], currency=currency),
         status=extra.pop("status", Offer.Status.LIVE if live else Offer.Status.SCHEDULED),
         opened_at=now if live else None,
         **extra,

@@ -387,10 +387,10 @@ def test_page_reads_in_chinese(shop, name):
 
 def test_dates_and_money_follow_the_language(shop):
     """Dates use Django's zh-hans formats (2026年1月2日 18:00), relative times Chinese words;
-    amounts keep two decimals with the currency code."""
+    amounts are written as a Chinese reader writes them (CLDR, through Babel), in the currency's decimals."""
     text = visible_text(page(chinese_client(shop["buyer"]), shop["thread"].get_absolute_url()))
     assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日 \d{1,2}:\d{2}", text)
-    assert "19.90 EUR" in text and "9.90 EUR" in text
+    assert "€19.90" in text and "€9.90" in text
     assert re.search(r"\d+\s*(分钟|小时|天)", text)
     english = visible_text(Client().get(shop["thread"].get_absolute_url()).content.decode())
     assert not re.search(r"\d{4}年", english)

@@ -73,13 +73,14 @@ def offer_data(request, offer) -> dict:
 
 def claim_data(claim, currency=None) -> dict:
     order = getattr(claim, "order", None)  # the reverse one-to-one: None for a commitment
+    currency = currency or claim.offer.currency
     return {
         "id": claim.pk,
         "offer": claim.offer_id,
         "quantity": claim.quantity,
         "status": claim.status,
-        "unit_price": fmt(claim.unit_price),
-        "currency": currency or claim.offer.currency,
+        "unit_price": fmt(claim.unit_price, currency),
+        "currency": currency,
         "order": order.pk if order else None,
         "idempotency_key": claim.idempotency_key,
         "created_at": claim.created_at,
@@ -110,8 +111,8 @@ def order_data(order, events=None) -> dict:
         "buyer": order.buyer.username,
         "merchant": order.merchant.display_name,
         "quantity": order.quantity,
-        "unit_price": fmt(order.unit_price),
-        "total": fmt(order.total),
+        "unit_price": fmt(order.unit_price, order.currency),
+        "total": fmt(order.total, order.currency),
         "currency": order.currency,
         "status": order.status,
         "created_at": order.created_at,

@@ -4,13 +4,14 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from community_commerce.errors import InvalidInput
-from community_commerce.money import parse_amount, parse_whole
+from community_commerce.money import fmt, parse_amount, parse_whole
 
 
 class TermsErrors:
     """Collects every problem with a set of terms, so the merchant sees them all at once."""
 
-    def __init__(self):
+    def __init__(self, currency: str | None = None):
+        self.currency = currency  # None when the currency itself is wrong: its decimals go unchecked
         self.fields: dict[str, list[str]] = {}
 
     def add(self, field, message):
@@ -18,7 +19,7 @@ class TermsErrors:
 
     def amount(self, terms, field):
         try:
-            return parse_amount(terms[field])
+            return parse_amount(terms[field], self.currency)
         except KeyError:
             self.add(field, _("required"))
         except ValueError as exc:
@@ -39,6 +40,12 @@ class TermsErrors:
             return None
         return value
 
+    def text(self, amount) -> str | None:
+        """A parsed amount as stored in the terms: with the currency's decimals."""
+        if amount is None:
+            return None
+        return fmt(amount, self.currency) if self.currency else str(amount)
+
     def raise_if_any(self):
         if self.fields:
             raise InvalidInput(_("The offer's terms are not valid."), fields=self.fields, code="invalid_terms")
@@ -49,8 +56,10 @@ class Kind:
     creates_order_on_claim: bool  # flash sale, Dutch auction: a claim is a reservation with an order
     needs_stock: bool
 
-    def clean_terms(self, terms: dict) -> dict:
-        """Validated terms as stored (amounts as strings with two decimals)."""
+    def clean_terms(self, terms: dict, *, currency: str | None) -> dict:
+        """Validated terms as stored: amounts as strings with the currency's decimals
+        (money.fmt). ``currency`` None: the currency is wrong, amounts are checked
+        for all but their decimals and kept as given."""
         raise NotImplementedError
 
     def unit_price(self, offer, now: datetime) -> Decimal:

@@ -4,7 +4,7 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from community_commerce.kinds.base import Kind, TermsErrors
-from community_commerce.money import fmt
+from community_commerce.money import fmt, round_amount
 
 
 class DutchAuction(Kind):
@@ -16,8 +16,8 @@ class DutchAuction(Kind):
     creates_order_on_claim = True
     needs_stock = True
 
-    def clean_terms(self, terms):
-        errors = TermsErrors()
+    def clean_terms(self, terms, *, currency):
+        errors = TermsErrors(currency)
         start = errors.amount(terms, "start_price")
         floor = errors.amount(terms, "floor_price")
         step = errors.amount(terms, "step")
@@ -27,9 +27,9 @@ class DutchAuction(Kind):
             errors.add("floor_price", _("must be lower than start_price"))
         errors.raise_if_any()
         return {
-            "start_price": fmt(start),
-            "floor_price": fmt(floor),
-            "step": fmt(step),
+            "start_price": errors.text(start),
+            "floor_price": errors.text(floor),
+            "step": errors.text(step),
             "step_seconds": step_seconds,
             "reservation_minutes": minutes,
         }
@@ -40,9 +40,11 @@ class DutchAuction(Kind):
         return 0 if elapsed <= 0 else int(elapsed // offer.terms["step_seconds"])
 
     def price_after(self, offer, steps: int) -> Decimal:
+        """The price after ``steps`` drops, in the currency's decimals (rounded half up:
+        exact for terms parse_amount accepted, and safe for any stored before)."""
         terms = offer.terms
         price = Decimal(terms["start_price"]) - Decimal(terms["step"]) * steps
-        return max(price, Decimal(terms["floor_price"]))
+        return round_amount(max(price, Decimal(terms["floor_price"])), offer.currency)
 
     def unit_price(self, offer, now):
         return self.price_after(offer, self.steps_taken(offer, now))
@@ -74,8 +76,8 @@ class DutchAuction(Kind):
             else:
                 next_at = None
         return {
-            "start_price": offer.terms["start_price"],
-            "floor_price": offer.terms["floor_price"],
-            "next_price": fmt(next_price),
+            "start_price": fmt(offer.terms["start_price"], offer.currency),
+            "floor_price": fmt(offer.terms["floor_price"], offer.currency),
+            "next_price": fmt(next_price, offer.currency),
             "next_price_at": next_at,
         }

@@ -1,7 +1,6 @@
 from decimal import Decimal
 
 from community_commerce.kinds.base import Kind, TermsErrors
-from community_commerce.money import fmt
 
 
 class FlashSale(Kind):
@@ -12,12 +11,12 @@ class FlashSale(Kind):
     creates_order_on_claim = True
     needs_stock = True
 
-    def clean_terms(self, terms):
-        errors = TermsErrors()
+    def clean_terms(self, terms, *, currency):
+        errors = TermsErrors(currency)
         unit_price = errors.amount(terms, "unit_price")
         minutes = errors.integer(terms, "reservation_minutes", minimum=1, maximum=7 * 24 * 60, default=15)
         errors.raise_if_any()
-        return {"unit_price": fmt(unit_price), "reservation_minutes": minutes}
+        return {"unit_price": errors.text(unit_price), "reservation_minutes": minutes}
 
     def unit_price(self, offer, now):
         return Decimal(offer.terms["unit_price"])

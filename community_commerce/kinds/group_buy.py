@@ -14,8 +14,8 @@ class GroupBuy(Kind):
     creates_order_on_claim = False
     needs_stock = False
 
-    def clean_terms(self, terms):
-        errors = TermsErrors()
+    def clean_terms(self, terms, *, currency):
+        errors = TermsErrors(currency)
         unit_price = errors.amount(terms, "unit_price")
         min_quantity = errors.integer(terms, "min_quantity", minimum=1)
         tiers = []
@@ -28,7 +28,7 @@ class GroupBuy(Kind):
             if not isinstance(raw, dict):
                 errors.add(f"tiers.{i}", _("must be an object with min_quantity and unit_price"))
                 continue
-            sub = TermsErrors()
+            sub = TermsErrors(currency)
             quantity = sub.integer(raw, "min_quantity", minimum=1)
             price = sub.amount(raw, "unit_price")
             for field, messages in sub.fields.items():
@@ -40,14 +40,14 @@ class GroupBuy(Kind):
                 errors.add(f"tiers.{i}.min_quantity", _("tiers must rise in quantity, above min_quantity"))
             if last_price is not None and price >= last_price:
                 errors.add(f"tiers.{i}.unit_price", _("tiers must fall strictly in price"))
-            tiers.append({"min_quantity": quantity, "unit_price": fmt(price)})
+            tiers.append({"min_quantity": quantity, "unit_price": errors.text(price)})
             last_quantity, last_price = quantity, price
         lock = terms.get("lock_when_reached", False)
         if not isinstance(lock, bool):
             errors.add("lock_when_reached", _("must be true or false"))
         errors.raise_if_any()
         return {
-            "unit_price": fmt(unit_price),
+            "unit_price": errors.text(unit_price),
             "min_quantity": min_quantity,
             "tiers": tiers,
             "lock_when_reached": lock,
@@ -75,7 +75,7 @@ class GroupBuy(Kind):
         return offer.sold >= offer.terms["min_quantity"]
 
     def live_state(self, offer, now):
-        tiers = [{"min_quantity": q, "unit_price": fmt(p)} for q, p in self.tiers(offer)[1:]]
+        tiers = [{"min_quantity": q, "unit_price": fmt(p, offer.currency)} for q, p in self.tiers(offer)[1:]]
         current = next_tier = None
         for tier in tiers:
             if offer.sold >= tier["min_quantity"]:

@@ -21,7 +21,7 @@ class Claim(models.Model):
     offer = models.ForeignKey("community_commerce.Offer", models.CASCADE, related_name="claims")
     buyer = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="offer_claims")
     quantity = models.PositiveIntegerField()
-    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    unit_price = models.DecimalField(max_digits=13, decimal_places=3)  # in the offer currency's decimals
     status = models.CharField(max_length=10, choices=Status, default=Status.ACTIVE)
     idempotency_key = models.CharField(max_length=100, null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -39,7 +39,7 @@ class Offer(models.Model):
     per_user_limit = models.PositiveIntegerField(_("limit per member"), null=True, blank=True)
     terms = models.JSONField(default=dict)
     status = models.CharField(max_length=10, choices=Status, default=Status.SCHEDULED)
-    result_unit_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    result_unit_price = models.DecimalField(max_digits=13, decimal_places=3, null=True, blank=True)
     cancel_reason = models.CharField(max_length=300, blank=True)
     revision = models.PositiveIntegerField(default=0, help_text=_("Bumped by every edit of the terms."))
     created_at = models.DateTimeField(default=timezone.now)

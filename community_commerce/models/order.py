@@ -21,8 +21,10 @@ class Order(models.Model):
     buyer = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="offer_orders")
     merchant = models.ForeignKey("community_commerce.Merchant", models.PROTECT, related_name="orders")
     quantity = models.PositiveIntegerField()
-    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
-    total = models.DecimalField(max_digits=14, decimal_places=2)
+    # Three places: the most any allowed currency takes (money.MAX_DECIMALS); each amount
+    # is in its currency's own decimals (money.round_amount), so JPY rows end in .000.
+    unit_price = models.DecimalField(max_digits=13, decimal_places=3)
+    total = models.DecimalField(max_digits=15, decimal_places=3)
     currency = models.CharField(max_length=3)
     status = models.CharField(max_length=20, choices=Status, default=Status.PENDING_PAYMENT)
     payment_provider = models.CharField(max_length=30, default="offline")
@@ -33,8 +35,9 @@ class Order(models.Model):
     class Meta:
         ordering = ["-id"]
         constraints = [
-            # Round: SQLite multiplies decimals as floats (9.90 * 3 = 29.700000000000003).
-            models.CheckConstraint(condition=Q(total=Round(F("unit_price") * F("quantity"), 2)), name="cc_order_total"),
+            # Round: SQLite multiplies decimals as floats (9.90 * 3 = 29.700000000000003); to the
+            # columns' three places, so a 1.250 BHD price still checks.
+            models.CheckConstraint(condition=Q(total=Round(F("unit_price") * F("quantity"), 3)), name="cc_order_total"),
             models.CheckConstraint(condition=Q(quantity__gte=1), name="cc_order_quantity_positive"),
         ]
         indexes = [

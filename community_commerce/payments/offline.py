@@ -1,5 +1,6 @@
 from django.utils.translation import gettext as _
 
+from community_commerce.money import format_money
 from community_commerce.payments.base import PaymentProvider
 
 
@@ -14,9 +15,8 @@ class OfflineProvider(PaymentProvider):
         how = merchant.payment_instructions.strip() or _(
             "Pay the merchant by bank transfer or in cash on pick-up; contact them to arrange it."
         )
-        return _("Pay %(total)s %(currency)s for order %(number)s. %(how)s Contact: %(contact)s") % {
-            "total": order.total,
-            "currency": order.currency,
+        return _("Pay %(total)s for order %(number)s. %(how)s Contact: %(contact)s") % {
+            "total": format_money(order.total, order.currency),
             "number": order.number,
             "how": how,
             "contact": merchant.contact,

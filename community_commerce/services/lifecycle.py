@@ -143,11 +143,11 @@ def tell_group_buy_success(*, offer_id, batch=BULK) -> int:
     for order_id, buyer_id, number, quantity, total in rows.iterator(chunk_size=batch):
         values = {
             "title": offer.title,
-            "price": fmt(offer.result_unit_price),
+            "price": fmt(offer.result_unit_price, offer.currency),
             "currency": offer.currency,
             "number": number,
             "quantity": quantity,
-            "total": fmt(total),
+            "total": fmt(total, offer.currency),
         }
         items.append((buyer_id, message, values, url_of(order_id)))
         if len(items) >= batch:
@@ -166,7 +166,8 @@ def _tell_once(items) -> int:
 def _announce_close(offer):
     if offer.status == Offer.Status.SUCCEEDED:
         message = gettext_noop("Group-buy succeeded: %(units)d units at %(price)s")
-        params = {"units": offer.sold, "price": fmt(offer.result_unit_price)}
+        # The currency travels with the price: stored params are shown in every reader's language.
+        params = {"units": offer.sold, "price": f"{fmt(offer.result_unit_price, offer.currency)} {offer.currency}"}
     elif offer.status == Offer.Status.FAILED:
         message = gettext_noop("Group-buy failed: %(units)d of %(needed)d units committed")
         params = {"units": offer.sold, "needed": offer.terms["min_quantity"]}

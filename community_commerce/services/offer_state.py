@@ -122,7 +122,7 @@ def live_state(offer, *, now=None, buyers=0) -> dict:
         "status": display_status(offer, now),
         "is_open": offer.is_open_at(now) and offer.status != Offer.Status.SOLD_OUT,
         "currency": offer.currency,
-        "current_unit_price": fmt(price),
+        "current_unit_price": fmt(price, offer.currency),
         "stock": offer.stock,
         "stock_left": offer.stock_left,
         "quantity_claimed": offer.sold,

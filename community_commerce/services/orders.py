@@ -13,6 +13,7 @@ from community_commerce import errors, forum_adapter, stock
 from community_commerce.conf import conf
 from community_commerce.errors import Conflict, NotAllowed, NotFound
 from community_commerce.models import Claim, Order, OrderEvent
+from community_commerce.money import round_amount
 
 S = Order.Status
 
@@ -57,6 +58,9 @@ def new_number(claim_id: int) -> str:
 
 
 def build_order(*, claim_id, buyer_id, quantity, offer, unit_price, now, payment_due_at=None, number=None) -> Order:
+    """An unsaved order. The unit price is put in the currency's decimals first (half up),
+    so the total, price x quantity, is exact in them too (the cc_order_total CHECK)."""
+    unit_price = round_amount(unit_price, offer.currency)
     return Order(
         number=number or new_number(claim_id),
         offer_id=offer.pk,
@@ -65,7 +69,7 @@ def build_order(*, claim_id, buyer_id, quantity, offer, unit_price, now, payment
         merchant_id=offer.merchant_id,
         quantity=quantity,
         unit_price=unit_price,
-        total=unit_price * quantity,
+        total=round_amount(unit_price * quantity, offer.currency),
         currency=offer.currency,
         payment_due_at=payment_due_at,
         created_at=now,

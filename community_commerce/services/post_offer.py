@@ -13,7 +13,7 @@ from community_commerce import errors, forum_adapter
 from community_commerce.errors import Conflict, InvalidInput, NotAllowed
 from community_commerce.kinds import KINDS
 from community_commerce.models import Claim, Offer
-from community_commerce.money import CURRENCIES, parse_whole
+from community_commerce.money import parse_currency, parse_whole
 from community_commerce.services import offer_snapshot
 from community_commerce.services.merchants import verified_merchant_of
 
@@ -66,9 +66,11 @@ def clean_offer(*, kind, title, description, currency, starts_at, ends_at, stock
     description = str(description or "").strip()
     if len(description) > DESCRIPTION_MAX:
         problems["description"] = [_("At most %d characters.") % DESCRIPTION_MAX]
-    currency = str(currency or "").strip().upper()
-    if currency not in CURRENCIES:
-        problems["currency"] = [_("Give a known ISO 4217 currency code, such as EUR.")]
+    try:
+        currency = parse_currency(currency)
+    except ValueError as exc:
+        problems["currency"] = [str(exc)]
+        currency = None  # the terms are still checked, all but their decimals
     starts = _datetime(starts_at, "starts_at", problems)
     ends = _datetime(ends_at, "ends_at", problems)
     if starts and ends and ends <= starts:
@@ -81,7 +83,7 @@ def clean_offer(*, kind, title, description, currency, starts_at, ends_at, stock
         problems["terms"] = [_("Give the terms as an object.")]
         terms = {}
     try:
-        terms = kind_class.clean_terms(terms)
+        terms = kind_class.clean_terms(terms, currency=currency)
     except InvalidInput as exc:
         problems.update(exc.fields)
     if kind == "group_buy" and stock and isinstance(terms.get("min_quantity"), int) and stock < terms["min_quantity"]:

@@ -23,7 +23,7 @@ from community_commerce.errors import InvalidInput
 from community_commerce.forms import OfferForm
 from community_commerce.kinds import KINDS
 from community_commerce.models import Offer
-from community_commerce.money import fmt
+from community_commerce.money import parse_currency
 
 PREVIEW_ROWS = 30  # rows of a Dutch auction's price table before "... floor from"
 _OPEN_END = timedelta(days=3650)  # the schedule of an auction whose end is not given yet
@@ -73,7 +73,7 @@ def _group_buy(kind, offer):
             {
                 "low": low,
                 "high": high,
-                "price": fmt(kind.price_for_quantity(offer, low)),
+                "price": kind.price_for_quantity(offer, low),
                 "unreachable": offer.stock is not None and low > offer.stock,
             }
         )
@@ -88,7 +88,7 @@ def _dutch_auction(kind, offer, *, dated, ends_known):
     rows = kind.schedule(offer, limit=PREVIEW_ROWS + 1)
 
     def row(at, price):
-        return {"offset": _offset(at - offer.starts_at, with_seconds), "at": at if dated else None, "price": fmt(price)}
+        return {"offset": _offset(at - offer.starts_at, with_seconds), "at": at if dated else None, "price": price}
 
     shown = [row(at, price) for at, price in rows[:PREVIEW_ROWS]]
     more = None
@@ -106,9 +106,9 @@ def _dutch_auction(kind, offer, *, dated, ends_known):
         "more": more,
         "reaches_floor": more["floor"] if more else rows[-1][1] <= floor,
         "end_offset": _offset(offer.ends_at - offer.starts_at, with_seconds) if ends_known else None,
-        "start_price": fmt(start),
-        "floor_price": fmt(floor),
-        "step": fmt(step),
+        "start_price": start,
+        "floor_price": floor,
+        "step": step,
         "step_seconds": terms["step_seconds"],
         "dated": dated,
         "with_seconds": with_seconds,
@@ -132,6 +132,11 @@ def _preview(form) -> dict:
         return {"missing": [str(form.fields["kind"].label)], "problems": []}
     kind = KINDS[kind_code]
     terms, missing, problems = {}, [], []
+    try:
+        currency = parse_currency(cleaned.get("currency"))
+    except ValueError as exc:  # the prices' decimals depend on it: say so, check the rest
+        currency = None
+        problems.append((str(form.fields["currency"].label), str(exc)))
     for name in OfferForm.TERM_FIELDS[kind_code]:
         label = str(form.fields[name].label)
         if name in form.errors:
@@ -140,7 +145,7 @@ def _preview(form) -> dict:
             value = cleaned[name]
             terms[name] = value if isinstance(value, list) else str(value)
     try:
-        terms = kind.clean_terms(terms)
+        terms = kind.clean_terms(terms, currency=currency)
     except InvalidInput as exc:
         for key, messages in exc.fields.items():
             name = key.removeprefix("terms.").split(".")[0]
@@ -163,7 +168,7 @@ def _preview(form) -> dict:
     offer = Offer(
         kind=kind_code,
         title=cleaned.get("title") or "",
-        currency=(cleaned.get("currency") or "").strip().upper(),
+        currency=currency,
         starts_at=starts,
         ends_at=ends,
         stock=cleaned.get("stock"),

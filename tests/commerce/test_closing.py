@@ -108,7 +108,7 @@ def test_succeeded_group_buy_turns_every_commitment_into_one_order_at_the_tier_p
         assert commitment.unit_price == Decimal("17.50")
     assert fresh(gone).status == Claim.Status.WITHDRAWN
 
-    assert thread_events(group.thread) == ["Group-buy succeeded: 37 units at 17.50"]
+    assert thread_events(group.thread) == ["Group-buy succeeded: 37 units at 17.50 EUR"]
     for member in buyers:
         member_orders = Order.objects.filter(buyer=member)
         told = notes(member, "offer_succeeded")

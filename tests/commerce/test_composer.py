@@ -233,7 +233,7 @@ def test_offer_fields_without_the_attach_box_are_ignored(shop, deals):
         ("group_buy", {"tiers": "30"}, "tiers", "Line 1: write units then price"),
         ("group_buy", {"title": "ab"}, "title", "Give a title of 3 to 200 characters."),
         ("flash_sale", {"stock": ""}, "stock", "This field is required."),
-        ("flash_sale", {"unit_price": "lots"}, "unit_price", "Enter a number."),
+        ("flash_sale", {"unit_price": "lots"}, "unit_price", "use the digits 0-9 and an optional '.', e.g. 19.90"),
         ("flash_sale", {"currency": "XYZ"}, "currency", "Give a known ISO 4217 currency code"),
     ],
 )
@@ -266,7 +266,7 @@ def test_an_offer_ending_before_it_starts_is_refused_next_to_the_end(shop, deals
     assert "The end must be after the start." in field_block(html, "offer-ends_at")
     # without JavaScript the preview is there already, drawn from what was sent
     preview = text(html[html.index('id="offer-preview"') :])
-    assert "1–29 units 19.90 EUR" in preview and "30–49 units 17.90 EUR" in preview
+    assert "1–29 units €19.90" in preview and "30–49 units €17.90" in preview
 
 
 def test_a_thread_error_keeps_a_valid_offer_and_saves_nothing(shop, deals):
@@ -342,7 +342,7 @@ def rows(html):
 
 def test_the_preview_shows_a_group_buys_price_per_tier_and_its_minimum(client):
     html = preview(client, offer_fields("group_buy"))
-    assert rows(html) == [["1–29 units", "19.90 EUR"], ["30–49 units", "17.90 EUR"], ["50+ units", "15.90 EUR"]]
+    assert rows(html) == [["1–29 units", "€19.90"], ["30–49 units", "€17.90"], ["50+ units", "€15.90"]]
     assert "It goes through only if at least 10 units are committed in total by the end; otherwise nobody pays." in (
         text(html)
     )
@@ -352,9 +352,9 @@ def test_the_preview_takes_the_add_offer_pages_plain_field_names_and_a_stock_cap
     data = {k.removeprefix("offer-"): v for k, v in offer_fields("group_buy", stock="40").items()}
     html = preview(client, data, method="get")
     assert rows(html) == [
-        ["1–29 units", "19.90 EUR"],
-        ["30–40 units", "17.90 EUR"],
-        ["50+ units (never reached: only 40 for sale)", "15.90 EUR"],
+        ["1–29 units", "€19.90"],
+        ["30–40 units", "€17.90"],
+        ["50+ units (never reached: only 40 for sale)", "€15.90"],
     ]
 
 
@@ -362,19 +362,19 @@ def test_the_preview_shows_a_dutch_auctions_price_at_each_step_down_to_the_floor
     html = preview(client, offer_fields("dutch_auction"))
     table = rows(html)
     assert [(offset, price) for offset, _at, price in table] == [
-        (f"00:{minute:02d}", f"{100 - 5 * minute:.2f} EUR") for minute in range(13)
+        (f"00:{minute:02d}", f"€{100 - 5 * minute:.2f}") for minute in range(13)
     ]
-    assert table[-1][2] == "40.00 EUR"  # the floor, and nothing below it
-    assert "falls by 5.00 EUR every 60 s, down to the floor of 40.00 EUR" in text(html)
+    assert table[-1][2] == "€40.00"  # the floor, and nothing below it
+    assert "falls by €5.00 every 60 s, down to the floor of €40.00" in text(html)
 
 
 def test_a_long_dutch_schedule_is_cut_at_thirty_rows_then_names_the_floor(client):
     html = preview(client, offer_fields("dutch_auction", step="1", step_seconds="120"))
     table = rows(html)
     assert len(table) == 29
-    assert (table[0][0], table[0][2]) == ("00:00", "100.00 EUR")
-    assert (table[-1][0], table[-1][2]) == ("00:56", "72.00 EUR")
-    assert "… floor 40.00 EUR from 02:00" in text(html)
+    assert (table[0][0], table[0][2]) == ("00:00", "€100.00")
+    assert (table[-1][0], table[-1][2]) == ("00:56", "€72.00")
+    assert "… floor €40.00 from 02:00" in text(html)
 
 
 def test_a_dutch_auction_ending_before_the_floor_says_so(client):
@@ -382,18 +382,18 @@ def test_a_dutch_auction_ending_before_the_floor_says_so(client):
     data = offer_fields("dutch_auction", starts_at=_local(now), ends_at=_local(now + timedelta(minutes=5)))
     html = preview(client, data)
     assert [(offset, price) for offset, _at, price in rows(html)] == [
-        ("00:00", "100.00 EUR"),
-        ("00:01", "95.00 EUR"),
-        ("00:02", "90.00 EUR"),
-        ("00:03", "85.00 EUR"),
-        ("00:04", "80.00 EUR"),
+        ("00:00", "€100.00"),
+        ("00:01", "€95.00"),
+        ("00:02", "€90.00"),
+        ("00:03", "€85.00"),
+        ("00:04", "€80.00"),
     ]
     assert "It ends at 00:05, before the price reaches the floor." in text(html)
 
 
 def test_the_preview_shows_a_flash_sales_price_stock_limit_and_time_to_pay(client):
     html = text(preview(client, offer_fields("flash_sale", per_user_limit="2")))
-    assert "Price 9.90 EUR per unit" in html
+    assert "Price €9.90 per unit" in html
     assert "Units for sale 25" in html
     assert "At most 2 per member." in html
     assert "20 minutes after claiming; unpaid units go back on sale" in html
@@ -420,7 +420,7 @@ def test_partial_input_gives_a_hint_not_an_error(client, data, hint):
 @pytest.mark.parametrize(
     ("kind", "changes", "problem"),
     [
-        ("group_buy", {"unit_price": "abc"}, "Unit price: Enter a number."),
+        ("group_buy", {"unit_price": "abc"}, "Unit price: use the digits 0-9 and an optional '.', e.g. 19.90"),
         ("group_buy", {"unit_price": "1e400"}, "Unit price:"),
         ("group_buy", {"tiers": "30 21.00"}, "Tiers: tiers must fall strictly in price"),
         ("group_buy", {"tiers": "x y z"}, "Tiers: Line 1"),
@@ -436,7 +436,7 @@ def test_partial_input_gives_a_hint_not_an_error(client, data, hint):
                 "starts_at": "2030-01-01T00:00",
                 "ends_at": "2030-01-02T00:00",
             },
-            "… 9999999985.60 EUR when it ends at 1 d 00:00, above the floor",
+            "… €9,999,999,985.60 when it ends at 1 d 00:00, above the floor",
         ),
         (
             "dutch_auction",
@@ -513,7 +513,7 @@ def listed(shop, deals, clock):
 EXPECTED_BADGES = {
     "group_buy": (["Group-buy 23/30 · 2 h left"], "offer-badge offer-badge-live offer-badge-group_buy"),
     "flash_sale": (["Flash sale · 12 left"], "offer-badge offer-badge-live offer-badge-flash_sale"),
-    "dutch": (["Dutch · 64.00 now"], "offer-badge offer-badge-live offer-badge-dutch_auction"),
+    "dutch": (["Dutch · €64.00 now"], "offer-badge offer-badge-live offer-badge-dutch_auction"),
     "scheduled": (["Flash sale · Starts in 3 h"], "offer-badge offer-badge-scheduled offer-badge-flash_sale"),
     "sold_out": (["Flash sale · Sold out"], "offer-badge offer-badge-sold_out offer-badge-flash_sale"),
     "succeeded": (["Group-buy · Succeeded"], "offer-badge offer-badge-succeeded offer-badge-group_buy"),

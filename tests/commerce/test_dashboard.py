@@ -112,11 +112,11 @@ def test_the_dashboard_shows_revenue_per_currency_and_each_offer_s_funnel(shop, 
     logged_in(cat).get(deals.get_absolute_url())  # not flushed yet: still shown
 
     html = dashboard(logged_in(shop.user))
-    assert "59.40 EUR" in tiles(html) and "19.80 USD" in tiles(html)
+    assert "€59.40" in tiles(html) and "$19.80" in tiles(html)
     assert "Waiting for payment 1" in tiles(html) and "To ship 3" in tiles(html)
     # 8 units held: the cancelled and expired orders' units went back on sale
-    assert offer_row(html, strawberries).startswith("Strawberry punnets Flash sale Live 8 / 30 59.40 EUR")
-    assert offer_row(html, dollars).startswith("Cherries Flash sale Live 2 / 10 19.80 USD")
+    assert offer_row(html, strawberries).startswith("Strawberry punnets Flash sale Live 8 / 30 €59.40")
+    assert offer_row(html, dollars).startswith("Cherries Flash sale Live 2 / 10 $19.80")
     assert funnel_of(html, strawberries) == {
         "Thread views": "6",  # ann 3, ben 1, a visitor 1, cat 1; the merchant's own 2 are not counted
         "Unique viewers": "4",

@@ -20,11 +20,12 @@ GROUP_TERMS = {
 }
 
 
-def make_offer(kind, terms, *, sold=0, stock=None, starts_at=START, ends_at=None):
+def make_offer(kind, terms, *, sold=0, stock=None, starts_at=START, ends_at=None, currency="EUR"):
     """An unsaved offer: the kinds' price functions only read its fields."""
     return Offer(
         kind=kind,
-        terms=get_kind(kind).clean_terms(terms),
+        currency=currency,
+        terms=get_kind(kind).clean_terms(terms, currency=currency),
         starts_at=starts_at,
         ends_at=ends_at or starts_at + timedelta(days=1),
         stock=stock,
@@ -32,9 +33,9 @@ def make_offer(kind, terms, *, sold=0, stock=None, starts_at=START, ends_at=None
     )
 
 
-def terms_error(kind, terms):
+def terms_error(kind, terms, currency="EUR"):
     with pytest.raises(InvalidInput) as exc:
-        get_kind(kind).clean_terms(terms)
+        get_kind(kind).clean_terms(terms, currency=currency)
     assert exc.value.code == "invalid_terms"
     return exc.value.fields
 
@@ -266,13 +267,14 @@ AMOUNT_FIELDS = [
     [
         ("0", "must be greater than 0"),
         ("-5.00", "must be greater than 0"),
-        ("1.234", "at most two decimals"),
-        (0.1 + 0.2, "at most two decimals"),
-        ("cheap", "not a number"),
+        ("1.234", "EUR takes at most 2 decimals"),
+        (0.1 + 0.2, "EUR takes at most 2 decimals"),
+        ("cheap", "use the digits 0-9 and an optional '.', e.g. 19.90"),
+        ("1e1", "use the digits 0-9 and an optional '.', e.g. 19.90"),
         (None, "not a number"),
     ],
 )
-def test_amounts_must_be_positive_with_two_decimals(kind, terms, field, value, message):
+def test_amounts_must_be_positive_with_at_most_the_currency_s_decimals(kind, terms, field, value, message):
     fields = terms_error(kind, {**terms, field: value})
     assert fields == {f"terms.{field}": [message]}
 
@@ -284,23 +286,26 @@ def test_missing_amount_is_required(kind, terms, field):
 
 
 @pytest.mark.parametrize(("value", "stored"), [("1.5", "1.50"), (1.5, "1.50"), (2, "2.00"), ("2.00", "2.00")])
-def test_amounts_are_accepted_as_strings_floats_and_ints_and_stored_with_two_decimals(value, stored):
-    assert flash.clean_terms({"unit_price": value})["unit_price"] == stored
-    assert dutch.clean_terms({**DUTCH_TERMS, "floor_price": value})["floor_price"] == stored
-    assert group.clean_terms({**GROUP_TERMS, "tiers": [], "unit_price": value})["unit_price"] == stored
+def test_amounts_are_accepted_as_strings_floats_and_ints_and_stored_with_the_currency_s_decimals(value, stored):
+    assert flash.clean_terms({"unit_price": value}, currency="EUR")["unit_price"] == stored
+    assert dutch.clean_terms({**DUTCH_TERMS, "floor_price": value}, currency="EUR")["floor_price"] == stored
+    assert group.clean_terms({**GROUP_TERMS, "tiers": [], "unit_price": value}, currency="EUR")["unit_price"] == stored
 
 
 # --- Terms validation: flash sale ---------------------------------------------------------------
 
 
 def test_flash_terms_are_stored_normalised_with_the_default_reservation():
-    assert flash.clean_terms({"unit_price": 9.9}) == {"unit_price": "9.90", "reservation_minutes": 15}
+    assert flash.clean_terms({"unit_price": 9.9}, currency="EUR") == {"unit_price": "9.90", "reservation_minutes": 15}
 
 
 @pytest.mark.parametrize(("kind", "base"), [("flash_sale", {"unit_price": "9.90"}), ("dutch_auction", DUTCH_TERMS)])
 @pytest.mark.parametrize(("value", "stored"), [(1, 1), ("30", 30), (7 * 24 * 60, 7 * 24 * 60)])
 def test_reservation_minutes_within_bounds_are_accepted(kind, base, value, stored):
-    assert get_kind(kind).clean_terms({**base, "reservation_minutes": value})["reservation_minutes"] == stored
+    assert (
+        get_kind(kind).clean_terms({**base, "reservation_minutes": value}, currency="EUR")["reservation_minutes"]
+        == stored
+    )
 
 
 @pytest.mark.parametrize(("kind", "base"), [("flash_sale", {"unit_price": "9.90"}), ("dutch_auction", DUTCH_TERMS)])
@@ -315,7 +320,8 @@ def test_reservation_minutes_out_of_bounds_or_not_whole_are_refused(kind, base, 
 
 def test_dutch_terms_are_stored_normalised():
     assert dutch.clean_terms(
-        {"start_price": 100, "floor_price": "40", "step": 5.5, "step_seconds": "60", "reservation_minutes": 10}
+        {"start_price": 100, "floor_price": "40", "step": 5.5, "step_seconds": "60", "reservation_minutes": 10},
+        currency="EUR",
     ) == {
         "start_price": "100.00",
         "floor_price": "40.00",
@@ -332,7 +338,7 @@ def test_dutch_floor_must_be_below_the_start(floor):
 
 
 def test_dutch_floor_just_below_the_start_is_accepted():
-    assert dutch.clean_terms({**DUTCH_TERMS, "floor_price": "99.99"})["floor_price"] == "99.99"
+    assert dutch.clean_terms({**DUTCH_TERMS, "floor_price": "99.99"}, currency="EUR")["floor_price"] == "99.99"
 
 
 @pytest.mark.parametrize("step", ["0", "0.00", "-1"])
@@ -347,7 +353,7 @@ def test_dutch_step_seconds_must_be_a_whole_number_of_at_least_one(seconds):
 
 @pytest.mark.parametrize("seconds", [1, "1", 7 * 24 * 3600])
 def test_dutch_step_seconds_bounds_are_accepted(seconds):
-    assert dutch.clean_terms({**DUTCH_TERMS, "step_seconds": seconds})["step_seconds"] == int(seconds)
+    assert dutch.clean_terms({**DUTCH_TERMS, "step_seconds": seconds}, currency="EUR")["step_seconds"] == int(seconds)
 
 
 def test_dutch_reports_every_problem_at_once():
@@ -360,7 +366,7 @@ def test_dutch_reports_every_problem_at_once():
 
 def test_group_terms_are_stored_normalised():
     assert group.clean_terms(
-        {"unit_price": 20, "min_quantity": "10", "tiers": [{"min_quantity": "30", "unit_price": 18.5}]}
+        {"unit_price": 20, "min_quantity": "10", "tiers": [{"min_quantity": "30", "unit_price": 18.5}]}, currency="EUR"
     ) == {
         "unit_price": "20.00",
         "min_quantity": 10,
@@ -375,7 +381,7 @@ def test_group_min_quantity_must_be_a_whole_number_of_at_least_one(value):
 
 
 def test_group_min_quantity_of_one_is_accepted():
-    assert group.clean_terms({"unit_price": "5", "min_quantity": 1})["min_quantity"] == 1
+    assert group.clean_terms({"unit_price": "5", "min_quantity": 1}, currency="EUR")["min_quantity"] == 1
 
 
 @pytest.mark.parametrize(
@@ -446,7 +452,7 @@ def test_group_lock_when_reached_must_be_a_boolean(lock):
 
 
 def test_group_lock_when_reached_is_kept():
-    assert group.clean_terms({**GROUP_TERMS, "lock_when_reached": True})["lock_when_reached"] is True
+    assert group.clean_terms({**GROUP_TERMS, "lock_when_reached": True}, currency="EUR")["lock_when_reached"] is True
 
 
 def test_group_reports_every_problem_at_once():

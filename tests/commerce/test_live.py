@@ -73,7 +73,7 @@ def test_the_fragment_shows_the_live_numbers_and_a_claim_after_the_cache_s_short
     html = fragment(client, offer).content.decode()
     assert html.startswith(f'<article id="offer-{offer.pk}"')
     assert "4 of 10 units committed" in text(html) and "1 buyer" in text(html)
-    assert "Price now 19.90 EUR" in text(html) and "26 more for 17.90 EUR each" in text(html)
+    assert "Price now €19.90" in text(html) and "26 more for €17.90 each" in text(html)
     assert re.search(r'<progress[^>]*max="10" value="4"', html)
 
     take(offer, f.user(), 3)
@@ -83,7 +83,7 @@ def test_the_fragment_shows_the_live_numbers_and_a_claim_after_the_cache_s_short
     clock.advance(seconds=2)  # the shared part is at most 2 s old
     html = fragment(client, offer).content.decode()
     assert "7 of 10 units committed" in text(html) and "2 buyers" in text(html)
-    assert "23 more for 17.90 EUR each" in text(html)
+    assert "23 more for €17.90 each" in text(html)
 
 
 def test_polls_within_the_cache_s_life_cost_no_query_for_visitors_and_one_for_members(shop, deals, clock):
@@ -113,7 +113,7 @@ def test_the_shared_cache_never_carries_one_reader_s_claims_or_forms_to_another(
     claim = take(offer, ann, 2)
 
     ann_html = fragment(logged_in(ann), offer).content.decode()  # fills the shared cache
-    assert "Your claims" in ann_html and "2 × 19.90 EUR" in text(ann_html)
+    assert "Your claims" in ann_html and "2 × €19.90" in text(ann_html)
     form_to(ann_html, reverse("community_commerce:withdraw", args=[claim.pk]))
     join = form_to(ann_html, reverse("community_commerce:claim", args=[offer.pk]))
     assert join["inputs"]["quantity"]["max"] == "3"  # 5 allowed, 2 held
@@ -174,7 +174,7 @@ def test_a_final_offer_s_fragment_stops_the_polling_and_shows_the_outcome(client
     assert attr(tag, "hx-trigger") is None and attr(tag, "hx-get") is None
     assert "data-countdown" not in html
     expected = {
-        "succeeded": "Succeeded: 12 units at 19.90 EUR.",
+        "succeeded": "Succeeded: 12 units at €19.90.",
         "failed": "Failed: 4 of 10 units committed.",
         "sold_out": "Ended, sold out: 3 units sold.",
         "cancelled": "Cancelled by the merchant. Reason: Hail took the harvest",
@@ -209,13 +209,13 @@ def test_a_dutch_auction_s_next_drop_is_a_countdown_and_the_cache_never_outlives
     start = timezone.now() - timedelta(seconds=59)
     offer = post(shop, deals, "dutch_auction", start=start)
     html = fragment(client, offer).content.decode()
-    assert "Price now 100.00 EUR" in text(html)
-    assert "Next price 95.00 EUR at" in text(html) and "next drop in 1 second" in text(html)
+    assert "Price now €100.00" in text(html)
+    assert "Next price €95.00 at" in text(html) and "next drop in 1 second" in text(html)
     drop = re.search(r'data-countdown="short" data-target="([^"]+)"', html).group(1)
     assert parse_iso(drop) == start + timedelta(seconds=60)
 
     clock.advance(seconds=1, milliseconds=100)  # well within 2 s, but past the drop
-    assert "Price now 95.00 EUR" in text(fragment(client, offer).content.decode())
+    assert "Price now €95.00" in text(fragment(client, offer).content.decode())
 
 
 # --- the clock data: ISO times the script counts with ------------------------------------------------

@@ -135,7 +135,7 @@ def test_sweep_closes_every_overdue_offer_and_leaves_running_ones(
         "Dutch auction ended: 1 of 4 units sold",
         "Flash sale ended, sold out: 4 units",
         "Group-buy failed: 3 of 10 units committed",
-        "Group-buy succeeded: 21 units at 17.50",
+        "Group-buy succeeded: 21 units at 17.50 EUR",
     ]
 
 

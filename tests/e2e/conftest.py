@@ -98,7 +98,7 @@ def translated(locale, msgid, *, context=None, plural=None, count=None, same_as_
     (``context`` for pgettext, ``plural`` and ``count`` for ngettext, ``params`` filled in
     as blocktranslate does). Outside English the words must differ from the English ones:
     a page that still shows English is not translated (``same_as_english_ok`` for a msgid
-    with no words, such as "%(quantity)s × %(price)s %(currency)s")."""
+    with no words, such as "%(quantity)s × %(price)s")."""
     from django.utils import translation
 
     def words(language):

@@ -15,7 +15,7 @@ def told_already(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('community_commerce', '0003_thread_view_stats'),
+        ('community_commerce', '0004_money_three_decimals'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
