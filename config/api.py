@@ -12,34 +12,19 @@ from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
-from ninja.parser import Parser
 from ninja.security import APIKeyHeader, SessionAuth
 
 from community_commerce.api import router as commerce_router
 from community_commerce.errors import CommerceError
+from config.api_input import JsonParser, NullCharacter, UnsupportedMediaType
 from forum.api import router as forum_router
 from forum.errors import FloodControl, ForumError
 
 STATUS_CODES = {400: "invalid", 401: "not_authenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type", 429: "rate_limited"}  # fmt: skip
 
 
-class UnsupportedMediaType(Exception):
-    """A request body that is not declared as JSON."""
-
-
 class CsrfFailed(Exception):
     """A member's session cookie without its CSRF token."""
-
-
-class JsonParser(Parser):
-    """Bodies are read as JSON only when they say they are JSON (``application/json``
-    or a ``+json`` type): a form or text body that happens to parse is still refused."""
-
-    def parse_body(self, request):
-        kind = request.content_type or ""
-        if kind != "application/json" and not (kind.startswith("application/") and kind.endswith("+json")):
-            raise UnsupportedMediaType(kind)
-        return super().parse_body(request)
 
 
 class SessionToken(APIKeyHeader):
@@ -147,12 +132,22 @@ def payload_too_large(request, exc):
     )
 
 
+@api.exception_handler(UnsupportedMediaType)
+def unsupported_media_type(request, exc):
+    return error(request, 415, "unsupported_media_type", _("Send the body as JSON (Content-Type: application/json)."))
+
+
+@api.exception_handler(NullCharacter)
+def null_character(request, exc):
+    return error(
+        request, 400, "invalid", _("The request is not valid."), {field: [str(exc.message)] for field in exc.fields}
+    )
+
+
 @api.exception_handler(HttpError)
 def http_error(request, exc):
-    if isinstance(exc.__cause__, UnsupportedMediaType):  # ninja wraps every parser error in a 400
-        return error(
-            request, 415, "unsupported_media_type", _("Send the body as JSON (Content-Type: application/json).")
-        )
+    if isinstance(exc.__cause__, UnsupportedMediaType | NullCharacter):  # ninja wraps parser errors in a 400
+        return api.on_exception(request, exc.__cause__)
     return error(request, exc.status_code, STATUS_CODES.get(exc.status_code, "error"), str(exc))
 
 

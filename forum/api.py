@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
 from forum import extensions
-from forum.api_types import BODY, MAX_ID, WRITE, Id, NonEmpty, Page, errors
+from forum.api_types import BODY, WRITE, Id, NonEmpty, Page, errors
 from forum.errors import InvalidInput
 from forum.models import Category, Post, Thread
 from forum.services import events, posting
@@ -128,10 +128,9 @@ def threads_data(request, threads) -> list[dict]:
 
 
 def _category(value) -> Category:
-    text = str(value)
-    lookup = Q(slug=text)
-    if text.isascii() and text.isdigit() and int(text) <= MAX_ID:  # a larger id cannot be stored
-        lookup |= Q(pk=int(text))
+    lookup = Q(slug=str(value))
+    if isinstance(value, int) or (str(value).isascii() and str(value).isdigit() and len(str(value)) < 19):
+        lookup |= Q(pk=int(value))
     category = Category.objects.filter(lookup).first()
     if category is None:
         raise InvalidInput(fields={"category": [_("No such category.")]})

@@ -68,6 +68,16 @@ def login(base: str, username: str) -> str:
         return json.load(response)["meta"]["session_token"]
 
 
+def forget_keys(env: dict, prefix: str) -> None:
+    """Delete what the server left in a shared Redis (REDIS_URL): every key under its prefix."""
+    import redis
+
+    client = redis.Redis.from_url(env.get("CACHE_REDIS_URL") or env["REDIS_URL"])
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
 def main() -> int:
     seed = int(os.environ.get("FUZZ_SEED") or random.SystemRandom().randrange(1, 2**31))
     seconds = int(os.environ.get("FUZZ_SECONDS", "45"))
@@ -101,7 +111,7 @@ def main() -> int:
             ensure_running(var_dir)
         manage = [sys.executable, "manage.py"]
         for command in (["migrate", "--noinput"], ["seed_demo"], ["seed_commerce_demo"]):
-            subprocess.run(manage + command, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+            subprocess.run(manage + command, cwd=ROOT, env=env, check=True, stdout=log, stderr=subprocess.STDOUT)
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         # No request-line limit: a URL too long for gunicorn (414) is a front server's
@@ -131,6 +141,8 @@ def main() -> int:
                 failed.append(label)
     except KeyboardInterrupt:
         failed.append("interrupted")
+    except Exception as exc:  # setup failed: say what, then show the log below
+        failed.append(f"{type(exc).__name__}: {exc}")
     finally:
         if server is not None and server.poll() is None:
             os.killpg(server.pid, signal.SIGTERM)
@@ -146,6 +158,8 @@ def main() -> int:
             print("".join((var_dir / "server.log").read_text(errors="replace").splitlines(True)[-60:]))
         if embedded:
             shutdown(var_dir)
+        else:
+            forget_keys(env, run_id)
         shutil.rmtree(var_dir, ignore_errors=True)
     if not failed:
         print(f"\nfuzz_api: passed (seed {seed})", flush=True)

@@ -114,6 +114,31 @@ def test_too_many_query_parameters_is_a_json_400(client, settings):
     error_of(client.get(f"{API}/offers?{query}"), 400, "invalid")
 
 
+# --- NUL characters (PostgreSQL cannot store them) ---------------------------------------------------
+
+
+def test_null_characters_in_a_body_are_400_naming_each_field(seller, shop_thread):
+    offer = offer_body("flash_sale", shop_thread, title="Tea\x00time", terms={"unit_price": "9.90\x00"})
+    with unchanged():
+        body = error_of(seller.post("/offers", offer), 400, "invalid")
+    assert sorted(body["fields"]) == ["terms.unit_price", "title"]
+
+
+def test_null_characters_in_a_thread_or_reply_are_400(buyer):
+    thread = factories.thread(category_=factories.category("Talk", slug="talk"))
+    before = forum_rows()
+    body = error_of(buyer.post("/threads", {"category": "talk", "title": "Hi\x00", "body": "x"}), 400, "invalid")
+    assert list(body["fields"]) == ["title"]
+    body = error_of(buyer.post(f"/threads/{thread.pk}/posts", {"body": "a\x00b"}), 400, "invalid")
+    assert list(body["fields"]) == ["body"]
+    assert forum_rows() == before
+
+
+def test_null_characters_in_a_query_are_400(client):
+    body = error_of(client.get(f"{API}/threads?category=deals%00"), 400, "invalid")
+    assert list(body["fields"]) == ["category"]
+
+
 # --- 2. Bodies over the size limit ------------------------------------------------------------------
 
 
