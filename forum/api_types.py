@@ -5,7 +5,8 @@ The bounds are what the database can hold, so a hostile number is a 400 naming
 the parameter instead of an overflow deep in a query. `errors(...)` declares in
 an operation's `response={...}` the 4xx answers it can give, each with the error
 body, so the OpenAPI schema lists them; the handlers that produce them are in
-config/api.py. Nothing here is forum-specific: other apps' routers use it too.
+config/api.py. The commerce plugin keeps its own copy (community_commerce/api/types.py):
+the two apps install separately and neither imports the other.
 """
 
 from typing import Annotated

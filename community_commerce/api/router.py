@@ -30,6 +30,7 @@ from community_commerce.api.schemas import (
     ReasonIn,
     ReminderOut,
 )
+from community_commerce.api.types import BODY, WRITE, Id, Page, errors, per_page
 from community_commerce.errors import NotFound
 from community_commerce.models import Claim, Offer, Order, OrderEvent
 from community_commerce.money import fmt
@@ -38,7 +39,6 @@ from community_commerce.services import claim as claim_service
 from community_commerce.services import lifecycle, orders, post_offer, reminders, withdraw
 from community_commerce.services.merchants import verified_merchant_of
 from community_commerce.services.offer_state import live_states
-from forum.api_types import BODY, WRITE, Id, Page, errors, per_page
 
 router = Router(tags=["commerce"])
 

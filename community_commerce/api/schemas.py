@@ -15,10 +15,10 @@ from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
 
+from community_commerce.api.types import Id, NonEmpty
 from community_commerce.models import Claim, Offer, Order
 from community_commerce.services.claim import MAX_QUANTITY
 from community_commerce.services.post_offer import MAX_STOCK
-from forum.api_types import Id, NonEmpty
 
 
 def whole(maximum: int):
