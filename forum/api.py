@@ -85,7 +85,10 @@ class PostIn(Schema):
 def page_of(queryset, page: int, per_page: int):
     """``{"items", "count"}`` for one page of a queryset (page numbers from 1)."""
     start = (page - 1) * per_page
-    return list(queryset[start : start + per_page]), queryset.count()
+    items = list(queryset[start : start + per_page])
+    if len(items) < per_page and (items or start == 0):  # the last page: the count is known without a query
+        return items, start + len(items)
+    return items, queryset.count()
 
 
 def _username(user):

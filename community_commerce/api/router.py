@@ -55,7 +55,10 @@ Action = Annotated[str, Field(json_schema_extra={"enum": list(orders.ACTIONS)})]
 def page_of(queryset, page: int, per_page: int):
     """One page of a queryset (pages from 1, both bounded by the parameter types) and the total count."""
     start = (page - 1) * per_page
-    return list(queryset[start : start + per_page]), queryset.count()
+    items = list(queryset[start : start + per_page])
+    if len(items) < per_page and (items or start == 0):  # the last page: the count is known without a query
+        return items, start + len(items)
+    return items, queryset.count()
 
 
 def offers_data(request, offers) -> list[dict]:
