@@ -112,6 +112,14 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Parameters bound by the server, and statements a connection runs again prepared once:
+    # less CPU in the app (no quoting in Python) and in PostgreSQL (no re-planning) on every
+    # query. Behind PgBouncer in transaction mode set DB_PREPARED_STATEMENTS=0.
+    DATABASES["default"]["OPTIONS"] = {
+        "server_side_binding": True,
+        "prepare_threshold": 2 if env_bool("DB_PREPARED_STATEMENTS", True) else None,
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside a writer; IMMEDIATE takes the write lock at
     # BEGIN so two writers queue on the busy timeout instead of deadlocking.
