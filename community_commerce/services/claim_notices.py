@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from community_commerce import forum_adapter
+from community_commerce.adapters import get_adapter
 from community_commerce.models import Claim, Offer
 
 JOINED = gettext_noop(
@@ -47,5 +47,5 @@ def send_pending(*, now=None, limit=1000) -> int:
             for _id, offer_id, buyer_id, quantity, status in claims
             if status in Claim.HOLDING
         ]
-        forum_adapter.deliver_each(kind="offer_joined", items=items)
+        get_adapter().deliver_each(kind="offer_joined", items=items)
     return len(items)

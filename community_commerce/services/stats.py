@@ -86,19 +86,19 @@ def note_thread_offers(request, thread_id, has_offers: bool) -> None:
 
 
 def thread_view_listener(request, thread) -> None:
-    """The forum's thread-view hook (glue): counts views of threads that carry
-    offers, not the merchant's own. Statistics never break a page: a failure
-    (Redis down, say) is logged and the page is served."""
-    has_offers = getattr(request, _THREADS_WITH_OFFERS, {}).get(thread.pk)
-    if has_offers is None:  # the panel did not run first (another forum): ask once
-        has_offers = Offer.objects.filter(thread_id=thread.pk).exists()
+    """A thread page was served (the adapter calls it; ``thread`` is a ThreadRef):
+    counts views of threads that carry offers, not the merchant's own. Statistics
+    never break a page: a failure (Redis down, say) is logged and the page is served."""
+    has_offers = getattr(request, _THREADS_WITH_OFFERS, {}).get(thread.id)
+    if has_offers is None:  # the panel did not run first: ask once
+        has_offers = Offer.objects.filter(thread_id=thread.id).exists()
     user = request.user
     if not has_offers or (user.is_authenticated and user.pk == thread.author_id):
         return
     try:
-        record_view(thread_id=thread.pk, viewer=viewer_of(request))
+        record_view(thread_id=thread.id, viewer=viewer_of(request))
     except Exception:
-        log.exception("recording a view of thread %s failed", thread.pk)
+        log.exception("recording a view of thread %s failed", thread.id)
 
 
 # --- the sweeper's flush ---------------------------------------------------------------------------
