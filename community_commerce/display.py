@@ -217,7 +217,7 @@ def _offer_badge(state, now) -> dict:
 def thread_offer_badges(thread_ids) -> dict:
     """Thread lists: a badge per open or recently ended offer of each thread
     ("Group-buy 23/30 · 2 h left", "Flash sale · 12 left", "Dutch · €64.00 now").
-    The offers of the whole page in one query, their buyers counted in one more."""
+    The offers of the whole page and their buyers in one query."""
     from datetime import timedelta
 
     from django.db.models import Q
@@ -225,11 +225,13 @@ def thread_offer_badges(thread_ids) -> dict:
     now = timezone.now()
     recent = now - timedelta(days=BADGE_RECENTLY_ENDED_DAYS)
     offers = list(
-        Offer.objects.filter(thread_id__in=list(thread_ids))
+        with_buyer_counts(Offer.objects.filter(thread_id__in=list(thread_ids)))
         .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=recent))
         .select_related("merchant")
         .order_by("thread_id", "id")
     )
+    for offer in offers:
+        offer._thread_url = ""  # a badge links nowhere: no adapter call for the offers' URLs
     badges: dict[int, list[dict]] = {}
     for offer, state in zip(offers, live_states(offers, now=now), strict=True):
         badges.setdefault(offer.thread_id, []).append(_offer_badge(state, now))

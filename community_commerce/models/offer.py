@@ -99,7 +99,9 @@ class Offer(models.Model):
         return reasons.shown(self.cancel_reason)
 
     def get_absolute_url(self):
-        url = getattr(self, "_thread_url", None) or get_adapter().thread_url(self.thread_id)
+        url = getattr(self, "_thread_url", None)  # set by load_urls for a page of offers
+        if url is None:
+            url = get_adapter().thread_url(self.thread_id)
         return f"{url}#offer-{self.pk}"
 
     @staticmethod
@@ -109,4 +111,4 @@ class Offer(models.Model):
         offers = [o for o in offers if o is not None]
         urls = get_adapter().thread_urls({o.thread_id for o in offers}) if offers else {}
         for offer in offers:
-            offer._thread_url = urls.get(offer.thread_id)
+            offer._thread_url = urls.get(offer.thread_id)  # None (a thread gone): asked again alone
