@@ -57,8 +57,15 @@ def _id(value, attr=None):
     return found if found is not None else getattr(value, "id", None)
 
 
-def _badges_html(badges) -> str:
-    return format_html_join("", '<span class="badge {}">{}</span>', ((b["css"], b["label"]) for b in badges))
+def _badges_html(context, name, value, load) -> str:
+    """The badges of one row: from the page's preload, or loaded for this row alone."""
+    key = _id(value)
+    if key is None:
+        return ""
+    store = _store(context, name)
+    if key not in store:
+        _preload(store, [[key]], None, load)
+    return format_html_join("", '<span class="badge {}">{}</span>', ((b["css"], b["label"]) for b in store[key]))
 
 
 def _preload(store, values, attr, load) -> None:
@@ -89,11 +96,7 @@ def commerce_preload_thread_badges(context, *thread_lists):
 
 @register.simple_tag(takes_context=True)
 def commerce_thread_badges(context, thread):
-    thread_id = _id(thread)
-    store = _store(context, "thread_badges")
-    if thread_id not in store:
-        _preload(store, [[thread_id]], None, display.thread_offer_badges)
-    return _badges_html(store.get(thread_id, []))
+    return _badges_html(context, "thread_badges", thread, display.thread_offer_badges)
 
 
 @register.simple_tag(takes_context=True)
@@ -120,13 +123,7 @@ def commerce_preload_merchant_badges(context, members, attr=None):
 
 @register.simple_tag(takes_context=True)
 def commerce_merchant_badge(context, member):
-    user_id = _id(member)
-    if user_id is None:
-        return ""
-    store = _store(context, "merchant_badges")
-    if user_id not in store:
-        _preload(store, [[user_id]], None, display.merchant_badges)
-    return _badges_html(store.get(user_id, []))
+    return _badges_html(context, "merchant_badges", member, display.merchant_badges)
 
 
 @register.simple_tag(takes_context=True)

@@ -246,6 +246,17 @@ def test_a_label_param_is_translated_for_each_reader(adapter, forum, django_capt
     assert "订单 B-2 已付款。 Thanks!" in page(reader, forum.notifications_url())
 
 
+def test_a_notify_members_task_left_in_the_broker_by_an_earlier_version_still_tells(adapter, forum):
+    from community_commerce.tasks import notify_members
+
+    lin = forum.member("lin")
+    notify_members([lin.pk, lin.pk], "legacy", "Your order is ready.", url="/legacy")
+    assert adapter.already_notified(kind="legacy", urls=["/legacy"]) == {"/legacy"}
+    reader = Client()
+    reader.force_login(lin)
+    assert page(reader, forum.notifications_url()).count("Your order is ready.") == 1
+
+
 # --- members -----------------------------------------------------------------------------------
 
 

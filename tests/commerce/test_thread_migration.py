@@ -17,16 +17,25 @@ from django.utils import timezone
 
 from forum.models import Thread
 from tests import factories as f
+from tests.commerce.test_money_migration import migrate
 
 ROOT = Path(__file__).resolve().parents[2]
 BEFORE = [("community_commerce", "0005_claim_notified_at")]
 AFTER = [("community_commerce", "0006_thread_ids")]
+MODELS = ("Offer", "Claim", "Order", "OrderEvent", "ThreadViewDay", "ThreadViewer")
 
 
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
+def rows(apps) -> dict:
+    """What a database of the plugin holds, read through the models of one migration state."""
+    Offer, Claim, Order, OrderEvent, ViewDay, Viewer = (apps.get_model("community_commerce", m) for m in MODELS)
+    return {
+        "offers": sorted(Offer.objects.values_list("id", "thread_id", "kind", "sold")),
+        "claims": sorted(Claim.objects.values_list("id", "offer_id", "buyer_id", "quantity")),
+        "orders": sorted(Order.objects.values_list("id", "number", "offer_id", "claim_id", "total")),
+        "events": sorted(OrderEvent.objects.values_list("order_id", "reason")),
+        "view_days": sorted(ViewDay.objects.values_list("thread_id", "day", "views")),
+        "viewers": sorted(Viewer.objects.values_list("thread_id", "day", "viewer")),
+    }
 
 
 @pytest.mark.django_db(transaction=True)
@@ -36,10 +45,7 @@ def test_0006_keeps_every_offer_claim_order_and_view_and_drops_only_the_foreign_
         merchant = f.merchant()
         threads = [f.commerce_thread(merchant, title=f"Deals {i}") for i in range(2)]
         buyers = [f.user() for _ in range(3)]
-        Offer, Claim, Order, OrderEvent, ViewDay, Viewer = (
-            old.get_model("community_commerce", name)
-            for name in ("Offer", "Claim", "Order", "OrderEvent", "ThreadViewDay", "ThreadViewer")
-        )
+        Offer, Claim, Order, OrderEvent, ViewDay, Viewer = (old.get_model("community_commerce", m) for m in MODELS)
         assert Offer._meta.get_field("thread").is_relation  # the state before: a foreign key
         now = timezone.now()
         offers = [
@@ -60,31 +66,14 @@ def test_0006_keeps_every_offer_claim_order_and_view_and_drops_only_the_foreign_
         OrderEvent.objects.create(order_id=order.pk, to_status="pending_payment", reason="claimed")
         ViewDay.objects.create(thread_id=threads[0].pk, day=date(2026, 11, 1), views=42)
         Viewer.objects.create(thread_id=threads[0].pk, day=date(2026, 11, 1), viewer="m:1")
-        before = {
-            "offers": sorted(Offer.objects.values_list("id", "thread_id", "kind", "sold")),
-            "claims": sorted(Claim.objects.values_list("id", "offer_id", "buyer_id", "quantity")),
-            "orders": sorted(Order.objects.values_list("id", "number", "offer_id", "claim_id", "total")),
-            "events": sorted(OrderEvent.objects.values_list("order_id", "reason")),
-            "view_days": sorted(ViewDay.objects.values_list("thread_id", "day", "views")),
-            "viewers": sorted(Viewer.objects.values_list("thread_id", "day", "viewer")),
-        }
+        before = rows(old)
 
         new = migrate(AFTER)
-        Offer, Claim, Order, OrderEvent, ViewDay, Viewer = (
-            new.get_model("community_commerce", name)
-            for name in ("Offer", "Claim", "Order", "OrderEvent", "ThreadViewDay", "ThreadViewer")
-        )
+        Offer = new.get_model("community_commerce", "Offer")
         field = Offer._meta.get_field("thread_id")
         assert (field.get_internal_type(), field.is_relation, field.db_index) == ("BigIntegerField", False, True)
         assert not any(fld.is_relation and fld.name == "thread" for fld in Offer._meta.get_fields())
-        after = {
-            "offers": sorted(Offer.objects.values_list("id", "thread_id", "kind", "sold")),
-            "claims": sorted(Claim.objects.values_list("id", "offer_id", "buyer_id", "quantity")),
-            "orders": sorted(Order.objects.values_list("id", "number", "offer_id", "claim_id", "total")),
-            "events": sorted(OrderEvent.objects.values_list("order_id", "reason")),
-            "view_days": sorted(ViewDay.objects.values_list("thread_id", "day", "views")),
-            "viewers": sorted(Viewer.objects.values_list("thread_id", "day", "viewer")),
-        }
+        after = rows(new)
         assert after == before
         assert [row[1] for row in after["offers"]] == [t.pk for t in threads]
 
