@@ -36,6 +36,7 @@ def send_pending(*, now=None, limit=1000) -> int:
             return 0
         Claim.objects.filter(pk__in=[c[0] for c in claims]).update(notified_at=now)
         offers = Offer.objects.only("id", "kind", "title", "thread_id").in_bulk({c[1] for c in claims})
+        Offer.load_urls(offers.values())  # one adapter call for the batch
         urls = {offer_id: offer.get_absolute_url() for offer_id, offer in offers.items()}
         items = [
             (

@@ -1,6 +1,7 @@
 """Page pieces any forum's templates can call: ``{% load commerce %}``.
 
-* ``{% commerce_offer_panel thread %}``: the offer cards of a thread, with the claim forms.
+* ``{% commerce_offer_panel thread %}``: the offer cards of a thread, with the claim forms
+  (it counts the view for the merchant's numbers too).
 * ``{% commerce_preload_thread_badges threads [more_threads ...] %}`` once per page, then
   ``{% commerce_thread_badges thread %}`` in each row: the offer badges of a thread list,
   one query for the page.
@@ -27,7 +28,7 @@ from django.utils.translation import gettext as _
 
 from community_commerce import display, reasons
 from community_commerce.adapters import get_adapter
-from community_commerce.services import notices
+from community_commerce.services import notices, stats
 
 register = template.Library()
 
@@ -82,10 +83,15 @@ def _preload(store, values, attr, load) -> None:
 
 @register.simple_tag(takes_context=True)
 def commerce_offer_panel(context, thread):
+    """The panel; it also counts the page view for the merchant's funnel (services/stats.py),
+    at no query of its own, so a forum needs no view hook for it."""
     request = _request(context)
     if request is None or thread in (None, ""):
         return ""
-    return mark_safe(display.thread_offer_panel(request, get_adapter().to_thread_ref(thread)))  # noqa: S308 (our render)
+    ref = get_adapter().to_thread_ref(thread)
+    html = display.thread_offer_panel(request, ref)
+    stats.thread_view_listener(request, ref)
+    return mark_safe(html)  # noqa: S308 (our own render)
 
 
 @register.simple_tag(takes_context=True)

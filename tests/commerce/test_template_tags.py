@@ -14,6 +14,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from community_commerce.adapters import get_adapter
+from community_commerce.models import ThreadViewer
+from community_commerce.services import stats
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -137,3 +139,16 @@ def test_a_member_link_goes_to_the_forum_s_profile():
         f'<a class="member" href="{reverse("forum:profile", args=["lin"])}">lin</a>'
     )
     assert render("{% commerce_member_link m %}", m=None) == '<span class="member member-deleted">deleted member</span>'
+
+
+def test_the_offer_panel_counts_the_page_view_once_whatever_else_reports_it(shop, deals):
+    thread = f.commerce_thread(shop, category_=deals)
+    offer = f.offer("flash_sale", merchant_=shop, thread_=thread)
+    request = RequestFactory().get("/somewhere")
+    request.user = f.user("reader")
+    Template("{% load commerce %}{% commerce_offer_panel t %}{% commerce_offer_panel t %}").render(
+        Context({"request": request, "t": thread})
+    )
+    stats.thread_view_listener(request, get_adapter().get_thread(thread.pk))  # a forum's own view hook too
+    assert stats.offer_funnels([offer])[offer.pk]["views"] == 1
+    assert list(ThreadViewer.objects.values_list("thread_id", "viewer")) == [(thread.pk, f"m:{request.user.pk}")]
