@@ -136,9 +136,12 @@ def _redis_db(url: str, db: int) -> str:
 
 REDIS_URL = env("REDIS_URL")
 if not REDIS_URL:
-    from config.embedded_redis import ensure_running
+    # No Redis given (the demo): this process uses VAR_DIR's embedded server while it
+    # lives, and the server stops once its last user has gone. `make run` joins once
+    # and hands REDIS_URL to web, worker and beat (config/embedded_redis.py).
+    from config import embedded_redis
 
-    REDIS_URL = f"{ensure_running(VAR_DIR)}?db=0"
+    REDIS_URL = f"{embedded_redis.join(VAR_DIR).url}?db=0"
 
 CACHE_URL = env("CACHE_REDIS_URL", REDIS_URL)
 CACHES = {
@@ -219,7 +222,8 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "forum@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The demo's own address by default: `make run` serves on 127.0.0.1:$PORT.
+SITE_URL = env("SITE_URL", f"http://127.0.0.1:{env('PORT') or 8000}").rstrip("/")
 
 # --- i18n, static ---------------------------------------------------------
 
@@ -234,6 +238,12 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns about a missing folder
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# WhiteNoise serves static files in both modes. In the demo (DEBUG) it finds them in
+# the source folders through the staticfiles finders and sees edits at once, so
+# `make run` has nothing to collect; with DEBUG off it serves what collectstatic
+# gathered (hashed, compressed): Procfile's release step, or `make run` itself.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -1,8 +1,8 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
-from config.api import api
+from config.api import api, unknown_path
 from forum.views.members import set_language
 
 urlpatterns = [
@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("_allauth/", include("allauth.headless.urls")),
     path("api/v1/", api.urls),
+    re_path(r"^api/", unknown_path),
     path("i18n/setlang/", set_language, name="set_language"),  # also stores a member's language
     path("i18n/", include("django.conf.urls.i18n")),
     path("deals/", include("community_commerce.urls")),

@@ -1,14 +1,16 @@
 """JSON API for categories, threads and posts (see shared/API.md)."""
 
 from datetime import datetime
+from typing import Literal
 
 from django.conf import settings
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
 from forum import extensions
+from forum.api_types import BODY, WRITE, Id, NonEmpty, Page, errors
 from forum.errors import InvalidInput
 from forum.models import Category, Post, Thread
 from forum.services import events, posting
@@ -24,11 +26,16 @@ class CategoryOut(Schema):
     commerce_enabled: bool
 
 
+class CategoryPage(Schema):
+    items: list[CategoryOut]
+    count: int
+
+
 class PostOut(Schema):
     id: int
     thread: int
     author: str | None
-    kind: str
+    kind: Literal[tuple(Post.Kind.values)]
     html: str
     created_at: datetime
     edited_at: datetime | None
@@ -55,21 +62,33 @@ class ThreadDetailOut(ThreadOut):
     posts_count: int
 
 
+class ThreadPage(Schema):
+    items: list[ThreadOut]
+    count: int
+
+
+class PostPage(Schema):
+    items: list[PostOut]
+    count: int
+
+
 class ThreadIn(Schema):
-    category: int | str
-    title: str
-    body: str
+    category: int | str = Field(description="The category's id or slug.")
+    title: NonEmpty
+    body: NonEmpty
 
 
 class PostIn(Schema):
-    body: str
+    body: NonEmpty
 
 
 def page_of(queryset, page: int, per_page: int):
     """``{"items", "count"}`` for one page of a queryset (page numbers from 1)."""
-    page = max(int(page or 1), 1)
     start = (page - 1) * per_page
-    return list(queryset[start : start + per_page]), queryset.count()
+    items = list(queryset[start : start + per_page])
+    if len(items) < per_page and (items or start == 0):  # the last page: the count is known without a query
+        return items, start + len(items)
+    return items, queryset.count()
 
 
 def _username(user):
@@ -130,14 +149,14 @@ def _thread_detail(request, thread) -> dict:
     return data
 
 
-@router.get("/categories", auth=None)
+@router.get("/categories", response=CategoryPage, auth=None)
 def list_categories(request):
     items = [CategoryOut.from_orm(c).dict() for c in Category.objects.all()]
     return {"items": items, "count": len(items)}
 
 
-@router.get("/threads", auth=None)
-def list_threads(request, category: str | None = None, page: int = 1):
+@router.get("/threads", response={200: ThreadPage, **errors(400)}, auth=None)
+def list_threads(request, category: str | None = None, page: Page = 1):
     threads = Thread.objects.visible_to(request.user).select_related("category", "author").listing_order()
     if category:
         threads = threads.filter(category=_category(category))
@@ -145,7 +164,7 @@ def list_threads(request, category: str | None = None, page: int = 1):
     return {"items": threads_data(request, items), "count": count}
 
 
-@router.post("/threads", response={201: ThreadDetailOut})
+@router.post("/threads", response={201: ThreadDetailOut, **errors(400, WRITE, BODY, 429)})
 def create_thread(request, payload: ThreadIn):
     thread = posting.start_thread(
         author=request.auth, category=_category(payload.category), title=payload.title, body=payload.body
@@ -153,21 +172,21 @@ def create_thread(request, payload: ThreadIn):
     return Status(201, _thread_detail(request, thread))
 
 
-@router.get("/threads/{thread_id}", response=ThreadDetailOut, auth=None)
-def get_thread(request, thread_id: int):
+@router.get("/threads/{thread_id}", response={200: ThreadDetailOut, **errors(400, 404)}, auth=None)
+def get_thread(request, thread_id: Id):
     qs = Thread.objects.visible_to(request.user).select_related("category", "author")
     return _thread_detail(request, get_object_or_404(qs, pk=thread_id))
 
 
-@router.post("/threads/{thread_id}/posts", response={201: PostOut})
-def create_post(request, thread_id: int, payload: PostIn):
+@router.post("/threads/{thread_id}/posts", response={201: PostOut, **errors(400, WRITE, 404, BODY, 429)})
+def create_post(request, thread_id: Id, payload: PostIn):
     thread = get_object_or_404(Thread.objects.visible_to(request.auth), pk=thread_id)
     post = posting.reply(author=request.auth, thread=thread, body=payload.body)
     return Status(201, post_data(post))
 
 
-@router.get("/threads/{thread_id}/posts", auth=None)
-def list_posts(request, thread_id: int, page: int = 1):
+@router.get("/threads/{thread_id}/posts", response={200: PostPage, **errors(400, 404)}, auth=None)
+def list_posts(request, thread_id: Id, page: Page = 1):
     thread = get_object_or_404(Thread.objects.visible_to(request.user), pk=thread_id)
     posts = Post.objects.visible_to(request.user).filter(thread=thread).select_related("author")
     items, count = page_of(posts, page, settings.FORUM_POSTS_PER_PAGE)

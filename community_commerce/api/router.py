@@ -6,25 +6,32 @@ errors (community_commerce.errors) become ``{"code", "message", "fields"?}``
 in config/api.py. Lists load a whole page in a fixed number of queries.
 """
 
+from typing import Annotated
+
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Router, Status
+from ninja import Field, Router, Status
 
 from community_commerce.api.schemas import (
     ClaimIn,
     ClaimOut,
     ClaimPage,
+    ClaimStatus,
     OfferIn,
+    OfferKind,
     OfferOut,
     OfferPage,
     OfferPatch,
+    OfferStatus,
     OrderOut,
     OrderPage,
+    OrderStatus,
     ReasonIn,
     ReminderOut,
 )
-from community_commerce.errors import InvalidInput, NotFound
+from community_commerce.api.types import BODY, WRITE, Id, Page, errors, per_page
+from community_commerce.errors import NotFound
 from community_commerce.models import Claim, Offer, Order, OrderEvent
 from community_commerce.money import fmt
 from community_commerce.payments import provider
@@ -37,26 +44,21 @@ router = Router(tags=["commerce"])
 
 PER_PAGE = 20
 MAX_PER_PAGE = 100
+PerPage = per_page(MAX_PER_PAGE)
+# Documented as the four actions; any other answers the router's 404 "No such action".
+Action = Annotated[str, Field(json_schema_extra={"enum": list(orders.ACTIONS)})]
 
 
 # --- Reading helpers --------------------------------------------------------------------------------
 
 
-def page_of(queryset, page: int, per_page: int | None):
-    """One page of a queryset (pages from 1) and the total count."""
-    per_page = min(max(int(per_page or PER_PAGE), 1), MAX_PER_PAGE)
-    page = max(int(page or 1), 1)
+def page_of(queryset, page: int, per_page: int):
+    """One page of a queryset (pages from 1, both bounded by the parameter types) and the total count."""
     start = (page - 1) * per_page
-    return list(queryset[start : start + per_page]), queryset.count()
-
-
-def choice(value, choices, field):
-    """A query filter that must be one of ``choices``: a typo is a 400, not an empty list."""
-    if value in (None, ""):
-        return None
-    if value not in choices.values:
-        raise InvalidInput(fields={field: [_("Choose one of: %s.") % ", ".join(choices.values)]})
-    return value
+    items = list(queryset[start : start + per_page])
+    if len(items) < per_page and (items or start == 0):  # the last page: the count is known without a query
+        return items, start + len(items)
+    return items, queryset.count()
 
 
 def offers_data(request, offers) -> list[dict]:
@@ -128,7 +130,6 @@ def orders_page(queryset, status, page, per_page) -> dict:
     queryset = queryset.select_related("offer", "buyer", "merchant").prefetch_related(
         Prefetch("events", queryset=OrderEvent.objects.select_related("actor"))
     )
-    status = choice(status, Order.Status, "status")
     if status:
         queryset = queryset.filter(status=status)
     items, count = page_of(queryset, page, per_page)
@@ -138,54 +139,56 @@ def orders_page(queryset, status, page, per_page) -> dict:
 # --- Offers -----------------------------------------------------------------------------------------
 
 
-@router.get("/offers", response=OfferPage, auth=None, exclude_unset=True)
+@router.get("/offers", response={200: OfferPage, **errors(400)}, auth=None, exclude_unset=True)
 def list_offers(
     request,
-    thread: int | None = None,
-    status: str | None = None,
-    kind: str | None = None,
-    page: int = 1,
-    per_page: int = PER_PAGE,
+    thread: Id | None = None,
+    status: OfferStatus | None = None,
+    kind: OfferKind | None = None,
+    page: Page = 1,
+    per_page: PerPage = PER_PAGE,
 ):
     """Offers, newest first, with their live state. ``status`` filters on the stored status."""
     offers = Offer.objects.select_related("merchant")
     if thread is not None:
         offers = offers.filter(thread_id=thread)
-    if status := choice(status, Offer.Status, "status"):
+    if status:
         offers = offers.filter(status=status)
-    if kind := choice(kind, Offer.Kind, "kind"):
+    if kind:
         offers = offers.filter(kind=kind)
     items, count = page_of(offers, page, per_page)
     return {"items": offers_data(request, items), "count": count}
 
 
-@router.post("/offers", response={201: OfferOut}, exclude_unset=True)
+@router.post("/offers", response={201: OfferOut, **errors(400, WRITE, 404, BODY)}, exclude_unset=True)
 def create_offer(request, payload: OfferIn):
     fields = payload.dict()
     offer = post_offer.create_offer(user=request.auth, thread_id=fields.pop("thread"), **fields)
     return Status(201, offer_data(request, offer))
 
 
-@router.get("/offers/{offer_id}", response=OfferOut, auth=None, exclude_unset=True)
-def get_offer(request, offer_id: int):
+@router.get("/offers/{offer_id}", response={200: OfferOut, **errors(400, 404)}, auth=None, exclude_unset=True)
+def get_offer(request, offer_id: Id):
     return offer_data(request, get_object_or_404(Offer.objects.select_related("merchant"), pk=offer_id))
 
 
-@router.patch("/offers/{offer_id}", response=OfferOut, exclude_unset=True)
-def update_offer(request, offer_id: int, payload: OfferPatch):
+@router.patch("/offers/{offer_id}", response={200: OfferOut, **errors(400, WRITE, 404, 409, BODY)}, exclude_unset=True)
+def update_offer(request, offer_id: Id, payload: OfferPatch):
     offer = post_offer.update_offer(user=request.auth, offer_id=offer_id, **payload.dict(exclude_unset=True))
     return offer_data(request, offer)
 
 
-@router.post("/offers/{offer_id}/cancel", response=OfferOut, exclude_unset=True)
-def cancel_offer(request, offer_id: int, payload: ReasonIn | None = None):
+@router.post(
+    "/offers/{offer_id}/cancel", response={200: OfferOut, **errors(400, WRITE, 404, 409, BODY)}, exclude_unset=True
+)
+def cancel_offer(request, offer_id: Id, payload: ReasonIn | None = None):
     """Its merchant or staff; ``{"reason"}`` is required (the buyers are told). Cancelling again is a no-op."""
     lifecycle.cancel_offer(offer_id=offer_id, actor=request.auth, reason=payload.reason if payload else None)
     return offer_data(request, Offer.objects.select_related("merchant").get(pk=offer_id))
 
 
-@router.post("/offers/{offer_id}/remind", response={200: ReminderOut, 201: ReminderOut})
-def remind(request, offer_id: int):
+@router.post("/offers/{offer_id}/remind", response={200: ReminderOut, 201: ReminderOut, **errors(400, WRITE, 404, 409)})
+def remind(request, offer_id: Id):
     """Extension: be told when a scheduled offer opens (201 new, 200 asked before)."""
     created = reminders.remind(offer_id=offer_id, user=request.auth)
     return Status(201 if created else 200, {"offer": offer_id, "created": created})
@@ -194,8 +197,8 @@ def remind(request, offer_id: int):
 # --- Claims -----------------------------------------------------------------------------------------
 
 
-@router.post("/offers/{offer_id}/claims", response={200: ClaimOut, 201: ClaimOut})
-def create_claim(request, offer_id: int, payload: ClaimIn):
+@router.post("/offers/{offer_id}/claims", response={200: ClaimOut, 201: ClaimOut, **errors(400, WRITE, 404, 409, BODY)})
+def create_claim(request, offer_id: Id, payload: ClaimIn):
     """201 with the new claim; 200 with the earlier one when the idempotency key was used before."""
     claim, created = claim_service.claim(
         offer_id=offer_id, buyer=request.auth, quantity=payload.quantity, idempotency_key=payload.idempotency_key
@@ -203,19 +206,21 @@ def create_claim(request, offer_id: int, payload: ClaimIn):
     return Status(201 if created else 200, claim_data(claim))
 
 
-@router.delete("/claims/{claim_id}", response=ClaimOut)
-def withdraw_claim(request, claim_id: int):
+@router.delete("/claims/{claim_id}", response={200: ClaimOut, **errors(400, WRITE, 404, 409)})
+def withdraw_claim(request, claim_id: Id):
     """Withdraw a group-buy commitment; withdrawing again changes nothing. Answers with the claim."""
     withdraw.withdraw(claim_id=claim_id, buyer=request.auth)
     return claim_data(Claim.objects.select_related("offer", "order").get(pk=claim_id))
 
 
-@router.get("/me/claims", response=ClaimPage)
-def my_claims(request, offer: int | None = None, status: str | None = None, page: int = 1, per_page: int = PER_PAGE):
+@router.get("/me/claims", response={200: ClaimPage, **errors(400, 401)})
+def my_claims(
+    request, offer: Id | None = None, status: ClaimStatus | None = None, page: Page = 1, per_page: PerPage = PER_PAGE
+):
     claims = Claim.objects.filter(buyer=request.auth).select_related("offer", "order").order_by("-id")
     if offer is not None:
         claims = claims.filter(offer_id=offer)
-    if status := choice(status, Claim.Status, "status"):
+    if status:
         claims = claims.filter(status=status)
     items, count = page_of(claims, page, per_page)
     return {"items": [claim_data(c) for c in items], "count": count}
@@ -224,26 +229,26 @@ def my_claims(request, offer: int | None = None, status: str | None = None, page
 # --- Orders -----------------------------------------------------------------------------------------
 
 
-@router.get("/me/orders", response=OrderPage)
-def my_orders(request, status: str | None = None, page: int = 1, per_page: int = PER_PAGE):
+@router.get("/me/orders", response={200: OrderPage, **errors(400, 401)})
+def my_orders(request, status: OrderStatus | None = None, page: Page = 1, per_page: PerPage = PER_PAGE):
     return orders_page(Order.objects.filter(buyer=request.auth), status, page, per_page)
 
 
-@router.get("/merchant/orders", response=OrderPage)
-def merchant_orders(request, status: str | None = None, page: int = 1, per_page: int = PER_PAGE):
+@router.get("/merchant/orders", response={200: OrderPage, **errors(400, 401, 403)})
+def merchant_orders(request, status: OrderStatus | None = None, page: Page = 1, per_page: PerPage = PER_PAGE):
     """The orders of the member's shop (a verified merchant), newest first."""
-    merchant = verified_merchant_of(request.auth)
+    merchant = verified_merchant_of(request.auth, refusal=_("Only verified merchants have shop orders."))
     return orders_page(Order.objects.filter(merchant=merchant), status, page, per_page)
 
 
-@router.get("/orders/{order_id}", response=OrderOut)
-def get_order(request, order_id: int):
+@router.get("/orders/{order_id}", response={200: OrderOut, **errors(400, 401, 404)})
+def get_order(request, order_id: Id):
     """Its buyer, its merchant or staff; anyone else gets the same 404 as for a missing order."""
     return order_data(orders.get_for(request.auth, order_id))
 
 
-@router.post("/orders/{order_id}/{action}", response=OrderOut)
-def order_action(request, order_id: int, action: str, payload: ReasonIn | None = None):
+@router.post("/orders/{order_id}/{action}", response={200: OrderOut, **errors(400, WRITE, 404, 409, BODY)})
+def order_action(request, order_id: Id, action: Action, payload: ReasonIn | None = None):
     """One step of the pipeline: pay, ship, complete or cancel (body optional: ``{"reason"}``)."""
     if action not in orders.ACTIONS:
         raise NotFound(_("No such action: use %s.") % ", ".join(orders.ACTIONS))

@@ -1,19 +1,42 @@
 """Input and output schemas of the commerce API (shared/API.md).
 
-Inputs are deliberately loose: the services validate every value and answer
-with their stable codes (a quantity of "abc", 0 or 1.5 is the service's
-``invalid_quantity``, not a framework error). No input carries a price:
-prices are computed on the server (ARCHITECTURE.md, rule 6), so a
-``unit_price`` or ``total`` a client sends is ignored.
+Inputs are deliberately loose where a service checks the value and answers
+with its own stable code (a quantity of "abc", 0 or 1.5 is the service's
+``invalid_quantity``, not a framework error): such fields take anything and
+only document the type the service expects. What the framework can check as
+well as a service (an id, a kind, a non-empty title) is typed, so the OpenAPI
+schema tells clients and fuzzers the truth. No input carries a price: prices
+are computed on the server (ARCHITECTURE.md, rule 6), so a ``unit_price`` or
+``total`` a client sends is ignored.
 """
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
 
-# Anything JSON, handed to the service as given; documented as the type the service expects.
-Whole = Annotated[Any, Field(json_schema_extra={"type": "integer", "minimum": 1})]
+from community_commerce.api.types import Id, NonEmpty
+from community_commerce.models import Claim, Offer, Order
+from community_commerce.services.claim import MAX_QUANTITY
+from community_commerce.services.post_offer import MAX_STOCK
+
+
+def whole(maximum: int):
+    """Anything JSON, handed to the service as given; documented as the whole number it expects."""
+    return Annotated[Any, Field(json_schema_extra={"type": "integer", "minimum": 1, "maximum": maximum})]
+
+
+def one_of(choices):
+    """A string among a model's choices (an enum in the schema)."""
+    return Literal[tuple(choices.values)]
+
+
+OfferKind = one_of(Offer.Kind)
+OfferStatus = one_of(Offer.Status)
+ClaimStatus = one_of(Claim.Status)
+OrderStatus = one_of(Order.Status)
+Stock = whole(MAX_STOCK)
+DATE_TIME = {"format": "date-time"}  # parsed by the service, which names the field when it is not one
 
 
 # --- Offers -----------------------------------------------------------------------------------------
@@ -22,28 +45,28 @@ Whole = Annotated[Any, Field(json_schema_extra={"type": "integer", "minimum": 1}
 class OfferIn(Schema):
     """Create an offer. ``terms`` depend on the kind (API.md, "Offer body")."""
 
-    kind: str
-    thread: int
-    title: str
+    kind: OfferKind
+    thread: Id
+    title: NonEmpty
     description: str = ""
     currency: str
-    starts_at: str = Field(description="ISO 8601 with an offset")
-    ends_at: str = Field(description="ISO 8601 with an offset")
-    stock: Whole = None
-    per_user_limit: Whole = None
+    starts_at: str = Field(description="ISO 8601 with an offset", json_schema_extra=DATE_TIME)
+    ends_at: str = Field(description="ISO 8601 with an offset", json_schema_extra=DATE_TIME)
+    stock: Stock = None
+    per_user_limit: Stock = None
     terms: dict[str, Any]
 
 
 class OfferPatch(Schema):
     """Edit an offer before its first claim: only the fields sent change."""
 
-    title: str | None = None
+    title: NonEmpty | None = None
     description: str | None = None
     currency: str | None = None
-    starts_at: str | None = None
-    ends_at: str | None = None
-    stock: Whole = None
-    per_user_limit: Whole = None
+    starts_at: str | None = Field(None, json_schema_extra=DATE_TIME)
+    ends_at: str | None = Field(None, json_schema_extra=DATE_TIME)
+    stock: Stock = None
+    per_user_limit: Stock = None
     terms: dict[str, Any] | None = None
 
 
@@ -56,13 +79,13 @@ class OfferOut(Schema):
     """An offer's live state. The kind-specific fields appear only for their kind."""
 
     id: int
-    kind: str
+    kind: OfferKind
     thread: int
     url: str
     merchant: str
     title: str
     description: str
-    status: str
+    status: OfferStatus
     is_open: bool
     currency: str
     current_unit_price: str | None
@@ -108,7 +131,7 @@ class ReminderOut(Schema):
 
 
 class ClaimIn(Schema):
-    quantity: Whole = None
+    quantity: whole(MAX_QUANTITY) = None
     idempotency_key: str | int | None = Field(
         None, description="Send the same key again (a retry) to get the first claim back instead of a second one."
     )
@@ -118,7 +141,7 @@ class ClaimOut(Schema):
     id: int
     offer: int
     quantity: int
-    status: str
+    status: ClaimStatus
     unit_price: str
     currency: str
     order: int | None
@@ -138,8 +161,8 @@ class ClaimPage(Schema):
 class OrderEventOut(Schema):
     at: datetime
     actor: str | None
-    from_status: str
-    to_status: str
+    from_status: OrderStatus | Literal[""] = Field(description="Empty for the event that created the order.")
+    to_status: OrderStatus
     reason: str
 
 
@@ -155,7 +178,7 @@ class OrderOut(Schema):
     unit_price: str
     total: str
     currency: str
-    status: str
+    status: OrderStatus
     created_at: datetime
     updated_at: datetime
     payment_due_at: datetime | None

@@ -92,14 +92,15 @@ def suspend(*, merchant, actor=None, reason) -> bool:
     return changed
 
 
-def verified_merchant_of(user) -> Merchant:
-    """The member's verified merchant profile, or the not_merchant error."""
+def verified_merchant_of(user, *, refusal=None) -> Merchant:
+    """The member's verified merchant profile, or the not_merchant error; ``refusal`` says
+    what was refused when it is not posting an offer."""
     from community_commerce import errors
     from community_commerce.errors import NotAllowed
 
     merchant = Merchant.objects.filter(user_id=getattr(user, "pk", None)).first()
     if merchant is None or not merchant.is_verified:
-        raise NotAllowed(_("Only verified merchants can post offers."), code=errors.NOT_MERCHANT)
+        raise NotAllowed(refusal or _("Only verified merchants can post offers."), code=errors.NOT_MERCHANT)
     return merchant
 
 

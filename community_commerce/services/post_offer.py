@@ -1,7 +1,7 @@
 """A verified merchant attaches an offer to their own thread, or edits it
 before the first claim."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db import transaction
 from django.db.models import F
@@ -36,6 +36,11 @@ def _datetime(value, field, problems):
             return None
     if timezone.is_naive(parsed):
         problems.setdefault(field, []).append(_("Give the time zone offset, e.g. 2026-12-01T18:00:00+01:00."))
+        return None
+    try:  # stored and compared in UTC: 0001-01-01T00:00+14:00 has no UTC time
+        parsed.astimezone(UTC)
+    except OverflowError:
+        problems.setdefault(field, []).append(_("Give a date between the years 1 and 9999 in UTC."))
         return None
     return parsed
 
@@ -143,7 +148,7 @@ def update_offer(*, user, offer_id, **fields) -> Offer:
         raise errors.NotFound(_("No such offer."))
     if offer.merchant.user_id != user.pk:
         raise NotAllowed(_("Only its merchant can edit this offer."))
-    verified_merchant_of(user)
+    verified_merchant_of(user, refusal=_("Only verified merchants can edit offers."))
     if offer.closed_at or offer.status == Offer.Status.CANCELLED:
         raise Conflict(_("This offer has ended."), code=errors.CLOSED)
     current = {

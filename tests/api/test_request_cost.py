@@ -61,3 +61,29 @@ def test_the_cache_keeps_one_redis_client_per_connection_pool():
     assert backend.get_client(write=True) is backend.get_client(write=True)
     cache.set("reused-client", 1)
     assert cache.get("reused-client") == 1
+
+
+@pytest.mark.parametrize("path", ["/api/v1/me/orders", "/api/v1/me/claims", "/api/v1/offers", "/api/v1/threads"])
+def test_a_list_whose_page_is_not_full_counts_without_a_count_query(path):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    token = app_token("lister")
+    client = Client()
+    client.get(path, headers={"X-Session-Token": token})  # warm
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path, headers={"X-Session-Token": token})
+    assert response.status_code == 200
+    assert response.json()["count"] == len(response.json()["items"])
+    assert not [q for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+
+
+def test_a_full_page_still_counts_them_all():
+    for _ in range(3):
+        factories.offer("flash_sale")
+    response = Client().get("/api/v1/offers?per_page=2")
+    assert (len(response.json()["items"]), response.json()["count"]) == (2, 3)
+    last = Client().get("/api/v1/offers?per_page=2&page=2").json()
+    assert (len(last["items"]), last["count"]) == (1, 3)
+    beyond = Client().get("/api/v1/offers?per_page=2&page=5").json()
+    assert (beyond["items"], beyond["count"]) == ([], 3)
