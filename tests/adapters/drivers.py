@@ -50,8 +50,10 @@ class ForumDriver:
         """Make ``user`` follow the thread; False when the forum has no such thing."""
         return False
 
-    def set_language(self, user, language) -> None:
-        raise NotImplementedError
+    def set_language(self, user, language) -> bool:
+        """Record the member's language where the adapter's ``member_language`` reads it;
+        False when the site keeps none (the adapter then answers the site's default)."""
+        return False
 
     def notifications_url(self) -> str:
         """The page where a member reads what they were told."""
@@ -115,6 +117,7 @@ class BundledDriver(ForumDriver):
         from tests import factories
 
         factories.preferences(user, language=language)
+        return True
 
     def notifications_url(self):
         return reverse("forum:notifications")
