@@ -9,6 +9,6 @@ class CommunityCommerceConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from community_commerce import forum_adapter
+        from community_commerce.adapters import get_adapter
 
-        forum_adapter.connect()
+        get_adapter().connect()

@@ -292,3 +292,6 @@ FORUM_NEW_MEMBER_DAYS = env_int("FORUM_NEW_MEMBER_DAYS", 2)
 # --- The commerce plugin (every setting: community_commerce/conf.py) -------
 
 COMMUNITY_COMMERCE_DEFAULT_CURRENCY = env("COMMUNITY_COMMERCE_DEFAULT_CURRENCY", "EUR")
+COMMUNITY_COMMERCE_FORUM_ADAPTER = env(
+    "COMMUNITY_COMMERCE_FORUM_ADAPTER", "community_commerce.adapters.bundled.BundledForumAdapter"
+)

@@ -15,14 +15,14 @@ import sys
 def sale(count, stock):
     from django.db import transaction
 
-    from community_commerce import forum_adapter
     from community_commerce.models import Merchant
     from community_commerce.services import lifecycle
+    from forum.models import Category
     from tests import factories
     from tests.concurrency.support import members, session_token
 
     seller = Merchant.objects.get(user__username="greengrocer")  # the demo's merchant
-    thread = factories.commerce_thread(seller, category_=forum_adapter.get_category("deals"), title="Crowd sale")
+    thread = factories.commerce_thread(seller, category_=Category.objects.get(slug="deals"), title="Crowd sale")
     offer = factories.offer("flash_sale", merchant_=seller, thread_=thread, stock=stock, per_user_limit=1,
                             terms={"unit_price": "2.50"}, status="scheduled")  # fmt: skip
     lifecycle.open_offer(offer_id=offer.pk)  # as the sweeper opens a sale: its Redis gate is built
