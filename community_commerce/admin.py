@@ -1,5 +1,6 @@
 """Operators' tools: verify or suspend merchants, cancel offers, cancel/refund orders,
-each with the reason recorded, through the same services the site uses."""
+each with the reason recorded, through the same services the site uses. Buyer
+protection (disputes, ratings, shops flagged for disputes) is in admin_trust.py."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -171,7 +172,8 @@ class OrderAdmin(admin.ModelAdmin):
             request,
             queryset,
             title=_("Cancel or refund orders"),
-            apply=lambda o, reason: orders.transition(
-                order_id=o.pk, to_status=Order.Status.CANCELLED, actor=request.user, reason=reason
-            )[1],
+            apply=lambda o, reason: orders.call_off(order_id=o.pk, actor=request.user, reason=reason)[1],
         )
+
+
+from community_commerce import admin_trust  # noqa: E402, F401 - registers the buyer-protection admin

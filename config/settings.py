@@ -295,3 +295,11 @@ COMMUNITY_COMMERCE_DEFAULT_CURRENCY = env("COMMUNITY_COMMERCE_DEFAULT_CURRENCY",
 COMMUNITY_COMMERCE_FORUM_ADAPTER = env(
     "COMMUNITY_COMMERCE_FORUM_ADAPTER", "community_commerce.adapters.bundled.BundledForumAdapter"
 )
+# Buyer protection, reputation and new-shop limits: set here only when the environment has
+# them, so community_commerce/conf.py keeps the one list of defaults (and what each means).
+for _name in (
+    "AUTO_RECEIVE_DAYS", "AUTO_RECEIVE_REMIND_DAYS", "REFUND_DAYS", "RATING_BLIND_DAYS", "NEW_MERCHANT_ORDERS",
+    "NEW_MERCHANT_MAX_VALUE", "DISPUTE_FLAG_RATE", "DISPUTE_FLAG_MIN_ORDERS", "REPUTATION_MAX_AGE", "DEFAULT_SHIP_DAYS",
+):  # fmt: skip
+    if env(f"COMMUNITY_COMMERCE_{_name}", "").strip():
+        globals()[f"COMMUNITY_COMMERCE_{_name}"] = env(f"COMMUNITY_COMMERCE_{_name}").strip()

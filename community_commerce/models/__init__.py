@@ -1,20 +1,30 @@
 from community_commerce.models.claim import Claim, ClaimTally, OfferReminder
+from community_commerce.models.dispute import Dispute, DisputeMessage
 from community_commerce.models.merchant import Merchant, MerchantEvent
 from community_commerce.models.notice import Notice, ThreadEvent
 from community_commerce.models.offer import Offer
 from community_commerce.models.order import Order, OrderEvent
+from community_commerce.models.rating import Rating
+from community_commerce.models.receipt import ReceiptReminder
+from community_commerce.models.reputation import FlaggedMerchant, MerchantReputation
 from community_commerce.models.stats import ThreadViewDay, ThreadViewer
 
 __all__ = [
     "Claim",
     "ClaimTally",
+    "Dispute",
+    "DisputeMessage",
+    "FlaggedMerchant",
     "Merchant",
     "MerchantEvent",
+    "MerchantReputation",
     "Notice",
     "Offer",
     "OfferReminder",
     "Order",
     "OrderEvent",
+    "Rating",
+    "ReceiptReminder",
     "ThreadEvent",
     "ThreadViewDay",
     "ThreadViewer",

@@ -1,0 +1,111 @@
+"""The one extension point of reversals (services/refunds.py): an order that ends without
+being kept (expired, cancelled, refunded) runs every step of STEPS once, in order, inside
+the transaction that moved it; after-commit steps run once it commits; and each step is
+safe to run twice on its own."""
+
+import pytest
+
+from community_commerce.models import Claim, ClaimTally, Offer, Order
+from community_commerce.services import lifecycle, orders, refunds
+from tests.commerce.trust_support import Shop
+
+pytestmark = pytest.mark.django_db
+S = Order.Status
+
+CALLS = []
+
+
+def record(unwind):
+    """A step a later feature might register (a coupon use, a commission, points)."""
+    CALLS.append((unwind.order.pk, unwind.from_status, unwind.to_status, unwind.is_refund, unwind.units_back))
+
+
+def record_after_commit(unwind):
+    CALLS.append(("after commit", unwind.order.pk))
+
+
+@pytest.fixture
+def shop():
+    return Shop(stock=4)
+
+
+@pytest.fixture
+def registered(monkeypatch):
+    CALLS.clear()
+    steps = [
+        *refunds.STEPS,
+        refunds.Step("ledger", f"{__name__}.record"),
+        refunds.Step("provider", f"{__name__}.record_after_commit", after_commit=True),
+    ]
+    monkeypatch.setattr(refunds, "STEPS", steps)
+    return CALLS
+
+
+def test_the_steps_run_in_the_lock_order_of_a_claim():
+    names = [step.name for step in refunds.STEPS]
+    assert names[:3] == ["claim", "allowance", "units"]  # the claim decides; tally before the offer row
+
+
+def test_a_merchant_refund_runs_every_step_once_and_gives_the_units_back(
+    shop, registered, django_capture_on_commit_callbacks
+):
+    order = shop.order(S.PAID, quantity=2)
+    with django_capture_on_commit_callbacks(execute=True):
+        orders.transition(order_id=order.pk, to_status=S.REFUNDED, actor=shop.seller, reason="Out of apples")
+        assert registered == [(order.pk, S.PAID, S.REFUNDED, True, 2)]  # in the transaction
+    assert registered[-1] == ("after commit", order.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        _order, changed = orders.transition(order_id=order.pk, to_status=S.REFUNDED, actor=shop.seller, reason="x")
+    assert changed is False
+    assert len(registered) == 2  # a second refund runs nothing
+    shop.offer.refresh_from_db()
+    assert shop.offer.sold == 0
+    assert ClaimTally.objects.get(offer=shop.offer, buyer=shop.buyer).taken == 0  # the member may take them again
+    assert Claim.objects.get(pk=order.claim_id).status == Claim.Status.CANCELLED
+
+
+@pytest.mark.parametrize(
+    ("status", "move", "refund"),
+    [(S.PENDING_PAYMENT, S.CANCELLED, False), (S.PENDING_PAYMENT, S.EXPIRED, False), (S.PAID, S.REFUNDED, True)],
+)
+def test_every_way_an_order_ends_unkept_goes_through_the_same_door(
+    shop, registered, status, move, refund, django_capture_on_commit_callbacks
+):
+    order = shop.order(status)
+    actor = None if move == S.EXPIRED else shop.seller
+    with django_capture_on_commit_callbacks(execute=True):
+        orders.transition(order_id=order.pk, to_status=move, actor=actor, reason="Because")
+    assert registered == [(order.pk, status, move, refund, 1), ("after commit", order.pk)]
+
+
+def test_a_kept_order_unwinds_nothing(shop, registered, django_capture_on_commit_callbacks):
+    order = shop.order(S.SHIPPED)
+    with django_capture_on_commit_callbacks(execute=True):
+        orders.transition(order_id=order.pk, to_status=S.COMPLETED, actor=shop.buyer)
+    assert registered == []
+
+
+def test_a_cancelled_offer_refunds_its_paid_orders_through_the_steps(
+    shop, registered, django_capture_on_commit_callbacks
+):
+    paid = shop.order(S.PAID)
+    pending = shop.order(S.PENDING_PAYMENT)
+    with django_capture_on_commit_callbacks(execute=True):
+        lifecycle.cancel_offer(offer_id=shop.offer.pk, actor=shop.seller, reason="Storm")
+    in_transaction = [call for call in registered if call[0] != "after commit"]
+    assert sorted(in_transaction) == sorted(
+        [(paid.pk, S.PAID, S.REFUNDED, True, 1), (pending.pk, S.PENDING_PAYMENT, S.CANCELLED, False, 1)]
+    )
+    assert Order.objects.get(pk=paid.pk).status == S.REFUNDED
+
+
+def test_each_step_is_safe_to_run_twice_on_its_own(shop):
+    order = shop.order(S.PAID, quantity=2)
+    orders.transition(order_id=order.pk, to_status=S.REFUNDED, actor=shop.seller, reason="Out of apples")
+    before = (Offer.objects.get(pk=shop.offer.pk).sold, list(ClaimTally.objects.values_list("taken", flat=True)))
+    again = refunds.unwind(order=order, from_status=S.PAID, to_status=S.REFUNDED, reason="again", now=order.updated_at)
+    assert again.units_back == 0  # the claim had ended: no units go back twice
+    assert (
+        Offer.objects.get(pk=shop.offer.pk).sold,
+        list(ClaimTally.objects.values_list("taken", flat=True)),
+    ) == before
