@@ -46,7 +46,8 @@ class DisputeAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("Page"))
     def page(self, dispute):
-        return format_html('<a href="{}">{}</a>', reverse("community_commerce:dispute", args=[dispute.pk]), _("Open"))
+        url = reverse("community_commerce:dispute", args=[dispute.pk])
+        return format_html('<a href="{}">{}</a>', url, _("The dispute's page"))
 
 
 @admin.register(Rating)

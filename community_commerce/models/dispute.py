@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Dispute(models.Model):
@@ -16,7 +17,7 @@ class Dispute(models.Model):
         OTHER = "other", _("Other")
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("dispute status", "Open")
         REFUNDED = "refunded", _("Refunded")
         REJECTED = "rejected", _("Rejected")
 

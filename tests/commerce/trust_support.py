@@ -25,10 +25,10 @@ S = Order.Status
 
 
 class Shop:
-    def __init__(self, *, stock=10, price="5.00", name="Corner Grocer", per_user_limit=5):
+    def __init__(self, *, stock=10, price="5.00", name="Corner Grocer", per_user_limit=5, buyer="buyer"):
         self.seller = factories.user("seller")
         self.merchant = factories.merchant(self.seller, display_name=name)
-        self.buyer = factories.user("buyer")
+        self.buyer = factories.user(buyer)
         self.staff = factories.staff("staffer")
         self.moderator = factories.moderator("modder")
         self.stranger = factories.user("stranger")
@@ -57,7 +57,8 @@ class Shop:
             elif step == S.COMPLETED:
                 orders.transition(order_id=order.pk, to_status=step, actor=buyer)
             else:
-                orders.transition(order_id=order.pk, to_status=step, actor=self.seller, reason="Money back")
+                reason = "Money back" if step == S.REFUNDED else ""
+                orders.transition(order_id=order.pk, to_status=step, actor=self.seller, reason=reason)
             if step == S.SHIPPED and shipped_days_ago is not None:
                 ship_back(order, days=shipped_days_ago)
         order.refresh_from_db()
