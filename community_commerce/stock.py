@@ -72,13 +72,16 @@ def take_allowance(*, offer, buyer_id, quantity) -> bool:
         return cursor.rowcount == 1
 
 
-def return_units(*, offer_id, buyer_id, quantity) -> None:
+def return_units(*, offer_id, buyer_id, quantity, between=None) -> None:
     """Give units back to the offer and the member's allowance (withdraw, expiry, cancellation).
     An offer that has ended keeps its count: it is the record of what was sold.
-    The tally before the offer row: the lock order of a crowd sale's claim (services/claim.py)."""
+    The tally before the offer row: the lock order of a crowd sale's claim (services/claim.py);
+    ``between`` runs between the two (a coupon's use goes back there, the claim's order too)."""
     ClaimTally.objects.filter(offer_id=offer_id, buyer_id=buyer_id, taken__gte=quantity).update(
         taken=F("taken") - quantity
     )
+    if between is not None:
+        between()
     Offer.objects.filter(pk=offer_id, sold__gte=quantity, closed_at__isnull=True).update(sold=F("sold") - quantity)
     # A sold-out sale that is still running is open again.
     if Offer.objects.filter(pk=offer_id, status=Offer.Status.SOLD_OUT, closed_at__isnull=True).update(
