@@ -9,6 +9,7 @@ class CommunityCommerceConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from community_commerce import forum_adapter
+        from community_commerce import forum_adapter, signals
 
         forum_adapter.connect()
+        signals.connect()

@@ -140,7 +140,7 @@ def role_of(user, order) -> str | None:
 
 def get_for(user, order_id) -> Order:
     """The order if this user is its buyer, its merchant or staff; else not found."""
-    order = Order.objects.select_related("merchant", "offer", "buyer").filter(pk=order_id).first()
+    order = Order.objects.select_related("merchant", "offer", "buyer", "coupon").filter(pk=order_id).first()
     if order is None or role_of(user, order) is None:
         raise NotFound(_("No such order."))
     return order
