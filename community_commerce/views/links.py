@@ -85,7 +85,8 @@ def my_links(request):
                 user=request.user, offer_id=int(form.cleaned_data["offer"]), channel=form.cleaned_data["channel"]
             )
         except CommerceError as exc:
-            form.add_error(None, exc.message)
+            for field, problems in (exc.fields or {None: [exc.message]}).items():
+                form.add_error(field if field in form.fields else None, problems)
         else:
             return redirect("community_commerce:link", link.pk)
     mine = list(links.links_of(request.user)[:200])
