@@ -3,6 +3,7 @@
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from community_commerce.conf import conf
 from community_commerce.models import Merchant, Offer
@@ -139,7 +140,12 @@ class CouponForm(forms.Form):
     max_uses = forms.CharField(
         label=_("How many"), max_length=9, required=False, help_text=_("Required for a handout.")
     )
-    code = forms.CharField(label=_("Code"), max_length=60, required=False, help_text=_("Empty: a code is made up."))
+    code = forms.CharField(
+        label=pgettext_lazy("coupon code", "Code"),
+        max_length=60,
+        required=False,
+        help_text=_("Empty: a code is made up."),
+    )
     min_quantity = forms.CharField(label=_("Minimum quantity"), max_length=9, required=False)
     ends_at = forms.DateTimeField(
         label=_("Valid until"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})

@@ -11,9 +11,19 @@ from community_commerce.models import Coupon, CouponGrant, Order, ShareLink
 from community_commerce.services import coupons, links
 from tests import factories as f
 from tests.commerce.conftest import thread_events
-from tests.commerce.test_pages import _queries, card, deals, logged_in, post, shop, take, text, thread_page  # noqa: F401
+from tests.commerce.test_pages import _queries, card, logged_in, post, take, text, thread_page
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def shop(db):
+    return f.merchant(f.user("seller"), display_name="Corner Shop")
+
+
+@pytest.fixture
+def deals(shop):
+    return f.commerce_thread(shop, category_=f.category("Deals", commerce_enabled=True), title="Corner shop deals")
 
 
 def drop(offer, n=2, **fields):
