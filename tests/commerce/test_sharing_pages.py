@@ -204,3 +204,22 @@ def take_with(offer, member, code):
     from community_commerce.services.claim import claim
 
     return claim(offer_id=offer.pk, buyer=member, quantity=1, coupon=code)[0].order
+
+
+def test_the_admin_lists_coupons_with_their_uses_and_the_links(shop, deals):
+    offer = post(shop, deals, "flash_sale")
+    coupons.create_coupon(user=shop.user, offer_id=offer.pk, code="ADMIN5", discount_type="amount", value="1")
+    buyer = f.user("usesit")
+    take_with(offer, buyer, "ADMIN5")
+    links.get_or_create_link(user=buyer, offer_id=offer.pk)
+    staff = f.staff("boss")
+    staff.is_superuser = True
+    staff.save()
+    client = logged_in(staff)
+    listing = text(client.get(reverse("admin:community_commerce_coupon_changelist")).content.decode())
+    assert "ADMIN5" in listing
+    coupon = Coupon.objects.get(code="ADMIN5")
+    detail = text(client.get(reverse("admin:community_commerce_coupon_change", args=[coupon.pk])).content.decode())
+    assert "usesit" in detail and "Used" in detail
+    assert "usesit" in text(client.get(reverse("admin:community_commerce_couponuse_changelist")).content.decode())
+    assert "usesit" in text(client.get(reverse("admin:community_commerce_sharelink_changelist")).content.decode())
