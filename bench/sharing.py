@@ -47,11 +47,12 @@ def in_process(offer, link, claim_tokens, n=100):
         call(base)  # warm
         with CaptureQueriesContext(connection) as queries:
             assert call(base + 1).status_code in (201, 302)
+        count = len(queries)  # now: the next request empties the log it reads
         writes = sum(q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")) for q in queries)
         cpu = time.process_time()
         for i in range(base + 2, base + 2 + n):
             call(i)
-        figures[name] = (len(queries), writes, (time.process_time() - cpu) / n * 1000)
+        figures[name] = (count, writes, (time.process_time() - cpu) / n * 1000)
     return figures
 
 

@@ -89,9 +89,11 @@ def claim_data(claim, currency=None, coupon_codes=None) -> dict:
 
 
 def codes_of(claims) -> dict[int, str]:
-    """The coupon codes of these claims, in one query (none when no claim has a coupon)."""
-    ids = {c.coupon_id for c in claims if c.coupon_id}
-    return dict(Coupon.objects.filter(pk__in=ids).values_list("id", "code")) if ids else {}
+    """The coupon codes of these claims, in one query (none when no claim has a coupon, or
+    when a new claim carries its coupon already)."""
+    known = {c.coupon_id: c.coupon.code for c in claims if c.coupon_id and Claim.coupon.is_cached(c)}
+    ids = {c.coupon_id for c in claims if c.coupon_id} - set(known)
+    return known | (dict(Coupon.objects.filter(pk__in=ids).values_list("id", "code")) if ids else {})
 
 
 def event_data(event) -> dict:

@@ -14,7 +14,8 @@ import re
 import secrets
 from decimal import Decimal, InvalidOperation
 
-from django.db import IntegrityError, transaction
+from django.core.cache import cache
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -235,7 +236,7 @@ def find_for_claim(*, code, offer, buyer, quantity, now) -> Coupon:
     normalised = normalise_code(code)
     if not normalised or len(normalised) > CODE_MAX:
         raise _unknown()
-    coupon = Coupon.objects.filter(offer_id=offer.pk, code=normalised).first()
+    coupon = _snapshot(offer.pk, normalised)
     if coupon is None:
         if Coupon.objects.filter(code=normalised).exists():
             raise Conflict(_("This coupon is for another offer."), code=errors.COUPON_NOT_APPLICABLE)
@@ -248,8 +249,29 @@ def find_for_claim(*, code, offer, buyer, quantity, now) -> Coupon:
         )
     if coupon.handout and not CouponGrant.objects.filter(coupon=coupon, member=buyer).exists():
         raise Conflict(_("Take this coupon from the offer first."), code=errors.COUPON_NOT_APPLICABLE)
-    if coupon.max_uses is not None and coupon.uses >= coupon.max_uses:
-        raise _gone()
+    return coupon  # whether a use is left, the counter's UPDATE says (count_use)
+
+
+_SNAPSHOT_FIELDS = (
+    "id", "offer_id", "code", "discount_type", "value", "max_uses", "handout", "min_quantity", "starts_at", "ends_at",
+    "channel",
+)  # fmt: skip
+SNAPSHOT_SECONDS = 60
+
+
+def _snapshot(offer_id, code) -> Coupon | None:
+    """A coupon's terms, cached: they never change once it is made (its counters are not
+    in the snapshot; the conditional UPDATE reads them). A crowd reads no coupon row."""
+    key = f"cc:coupon:{offer_id}:{code}"
+    data = cache.get(key)
+    if data is None:
+        data = Coupon.objects.filter(offer_id=offer_id, code=code).values(*_SNAPSHOT_FIELDS).first()
+        if data is None:
+            return None
+        cache.set(key, data, SNAPSHOT_SECONDS)
+    coupon = Coupon(**data)
+    coupon._state.adding = False
+    coupon._state.db = "default"
     return coupon
 
 
@@ -261,22 +283,27 @@ def _unknown() -> InvalidInput:
 
 def record_use(*, coupon, claim) -> None:
     """The use's row, under the unique (coupon, member) of live uses: a second use by the
-    same member, even from another session at this very moment, is refused here."""
+    same member, even from another session at this very moment, is refused here. No
+    savepoint: a refusal ends the whole claim, whose transaction rolls back."""
     try:
-        with transaction.atomic():
-            CouponUse.objects.create(coupon=coupon, member_id=claim.buyer_id, claim=claim, created_at=claim.created_at)
+        CouponUse(coupon_id=coupon.pk, member_id=claim.buyer_id, claim=claim, created_at=claim.created_at).save(
+            force_insert=True
+        )
     except IntegrityError:
         raise Conflict(_("You have already used this coupon."), code=errors.COUPON_USED) from None
 
 
 def count_use(*, coupon) -> None:
-    """The counter: one conditional UPDATE. Called last before the stock UPDATE, so the
-    coupon's row is held for as short a time as the offer's."""
-    if coupon.max_uses is None:
-        Coupon.objects.filter(pk=coupon.pk).update(uses=F("uses") + 1)
-        return
-    if not Coupon.objects.filter(pk=coupon.pk, uses__lt=F("max_uses")).update(uses=F("uses") + 1):
-        raise _gone()
+    """The counter: one conditional UPDATE (``uses + 1 <= max_uses``), backed by a CHECK.
+    Called last before the stock UPDATE, so the coupon's row is held no longer than the offer's."""
+    table = connection.ops.quote_name(Coupon._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET uses = uses + 1 WHERE id = %s AND (max_uses IS NULL OR uses < max_uses)",  # noqa: S608
+            [coupon.pk],
+        )
+        if cursor.rowcount != 1:
+            raise _gone()
 
 
 # --- Uses come back ----------------------------------------------------------------------------------

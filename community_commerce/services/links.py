@@ -349,7 +349,26 @@ def _remember(member_id, link_id, at) -> Attribution:
     attribution, _created = Attribution.objects.get_or_create(
         member_id=member_id, defaults={"link_id": link_id, "at": at}
     )
+    key = _attribution_key(member_id)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))
     return attribution
+
+
+def _attribution_key(member_id) -> str:
+    return f"cc:attr:{member_id}"
+
+
+def _stored(member_id):
+    """The member's stored link as (link id, when, channel), or None: from the cache, which
+    :func:`_remember` clears, so a claim reads no row for it (most members have none)."""
+    key = _attribution_key(member_id)
+    value = cache.get(key)
+    if value is None:
+        row = Attribution.objects.filter(member_id=member_id).values_list("link_id", "at", "link__channel").first()
+        value = list(row) if row else []
+        cache.set(key, value, LINK_CACHE_SECONDS)
+    return tuple(value) if value else None
 
 
 def attribute(*, buyer, ref=None, ref_at=None, coupon=None, now) -> tuple[str, int | None]:
@@ -358,9 +377,9 @@ def attribute(*, buyer, ref=None, ref_at=None, coupon=None, now) -> tuple[str, i
     window that is not the buyer's own; ``ref`` is the link an app (or this browser's
     cookie) names, seen at ``ref_at`` (now for an app)."""
     candidates = []
-    stored = Attribution.objects.filter(member=buyer).values_list("link_id", "at").first()
+    stored = _stored(buyer.pk)
     if stored is not None and _within(stored[1], now):
-        candidates.append((stored[1], stored[0], None))
+        candidates.append((stored[1], stored[0], {"channel": stored[2], "stored": True}))
     info = lookup(ref) if ref else None
     if info is not None and buyer.pk not in (info["owner"], info["merchant_user"]):
         at = ref_at or now
@@ -370,13 +389,11 @@ def attribute(*, buyer, ref=None, ref_at=None, coupon=None, now) -> tuple[str, i
     channel = FORUM_CHANNEL
     if candidates:
         at, link_id, info = max(candidates, key=lambda c: c[0])
-        if info is not None:  # a newer link than the stored one: it becomes the member's
+        channel = info["channel"]
+        if not info.get("stored"):  # a newer link than the stored one: it becomes the member's
             if stored is None or stored[0] != link_id:
                 _remember(buyer.pk, link_id, at)
             _referral_by_claim(buyer=buyer, info=info, at=at, now=now)
-            channel = info["channel"]
-        else:
-            channel = ShareLink.objects.filter(pk=link_id).values_list("channel", flat=True).first() or channel
     if coupon is not None and coupon.channel:
         channel = coupon.channel
     return channel, link_id
