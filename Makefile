@@ -14,10 +14,9 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP)
 
+# Migrates, loads the demo data, then serves with gunicorn + a Celery worker and beat
+# (scripts/run_dev.py); Ctrl-C stops it all, the embedded Redis included.
 run: install
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo
-	$(PY) manage.py seed_commerce_demo
 	$(PY) scripts/run_dev.py
 
 test: install

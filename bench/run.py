@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 DB_NAME = "cc_bench"
 RESULTS = ROOT / "bench" / "RESULTS.md"
 NOTES = ROOT / "bench" / "NOTES.md"
-BENCHES = ["claims", "close_latency", "close_10k", "thread_page", "sharing"]
+BENCHES = ["claims", "close_latency", "close_10k", "thread_page", "crowd", "sharing"]
 
 
 class Out:
@@ -153,6 +153,22 @@ def targets(results):
             + " (first and last page)",
             status(all(n == {0} for n in extra.values())),
         ))  # fmt: skip
+    if crowd := results.get("crowd"):
+        from bench.crowd import TARGET_P99, oversold
+
+        for key, label in (
+            ("make_run", "make run (SQLite + embedded Redis)"),
+            ("production", "Procfile (PostgreSQL + Redis)"),
+        ):
+            r = crowd[key]
+            sale, trivial = r["sale"], r["trivial"]
+            rows.append((
+                f"Flash-sale crowd, 1,000 buyers within 1 s for 100 units, {label}: 0 answers lost, "
+                f"zero oversell, p99 <= {TARGET_P99:.0f} s",
+                f"lost {sale['lost']}; p99 {sale['p99']:.2f} s (p50 {sale['p50']:.2f} s; trivial endpoint p99 "
+                f"{trivial['p99']:.2f} s, lost {trivial['lost']}); oversold: {'YES' if oversold(r) else 'no'}",
+                status(sale["lost"] == 0 and trivial["lost"] == 0 and not oversold(r) and sale["p99"] <= TARGET_P99),
+            ))  # fmt: skip
     if share := results.get("sharing"):
         rows.append((
             "Claim with a coupon >= 0.9x a claim without one, zero over-use",

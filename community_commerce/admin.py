@@ -119,7 +119,7 @@ class OfferAdmin(admin.ModelAdmin):
     list_filter = ["kind", "status", "currency"]
     search_fields = ["title", "merchant__display_name"]
     list_select_related = ["merchant"]
-    raw_id_fields = ["thread", "merchant"]
+    raw_id_fields = ["merchant"]
     exclude = ["result_unit_price"]
     readonly_fields = ["sold", "status", "result_price", "cancel_reason", "revision", "opened_at", "closed_at"]
     inlines = [ClaimInline]

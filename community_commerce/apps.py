@@ -9,7 +9,8 @@ class CommunityCommerceConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from community_commerce import forum_adapter, signals
+        from community_commerce import signals
+        from community_commerce.adapters import get_adapter
 
-        forum_adapter.connect()
+        get_adapter().connect()
         signals.connect()

@@ -1,7 +1,9 @@
-"""The "attach an offer" section of the forum's new-thread form.
+"""The "attach an offer" section of a forum's new-thread form.
 
-Glue only: the forum calls ``render``, ``validate`` and ``save`` (forum.extensions.
-ComposerSection); the fields are the add-offer page's OfferForm under the prefix
+Glue only, for any forum: its adapter calls ``composer.render``, ``validate`` and
+``save`` from the forum's own form (the bundled forum's ComposerSection is in
+adapters/bundled.py), telling whether the category allows commerce and, once the
+thread exists, its id. The fields are the add-offer page's OfferForm under the prefix
 "offer", the checks are services.post_offer's, and the offer is created by
 services.post_offer.create_offer inside the forum's transaction, so an offer that
 fails takes the new thread down with it.
@@ -20,7 +22,6 @@ from community_commerce.errors import CommerceError, InvalidInput
 from community_commerce.forms import OfferForm
 from community_commerce.services import merchants, post_offer
 from community_commerce.views.composer import preview_html
-from forum.extensions import ComposerSection
 
 PREFIX = "offer"
 ATTACH = f"{PREFIX}-attach"
@@ -53,8 +54,8 @@ def _own(errors) -> dict[str, list[str]]:
     return {k: v for k, v in (errors or {}).items() if k == WHOLE or k.startswith(f"{PREFIX}-")}
 
 
-def _may_sell(user, category) -> bool:
-    if not category.commerce_enabled:
+def _may_sell(user, commerce_enabled) -> bool:
+    if not commerce_enabled:
         return False
     try:
         merchants.verified_merchant_of(user)
@@ -90,16 +91,20 @@ def _form(data, is_attached, errors):
     return form
 
 
-class OfferComposerSection(ComposerSection):
-    def render(self, request, category, data, errors) -> str:
+class OfferComposer:
+    """``render`` the section (with what was posted and the errors of the last try),
+    ``validate`` the posted data before anything is saved, ``save`` in the new thread's
+    transaction: errors returned by ``save`` must roll the thread back."""
+
+    def render(self, request, *, commerce_enabled, data, errors) -> str:
         mine = _own(errors)
-        if not _may_sell(request.user, category):
+        if not _may_sell(request.user, commerce_enabled):
             if not mine:  # members who cannot sell here never see the section
                 return ""
             messages = [m for messages in mine.values() for m in messages]
             return render_to_string(
                 "community_commerce/composer_section.html",
-                {"refused": messages, "show_apply": category.commerce_enabled},
+                {"refused": messages, "show_apply": commerce_enabled},
                 request=request,
             )
         is_attached = attached(data)
@@ -112,10 +117,10 @@ class OfferComposerSection(ComposerSection):
         }
         return render_to_string("community_commerce/composer_section.html", context, request=request)
 
-    def validate(self, request, category, data) -> dict[str, list[str]]:
+    def validate(self, request, *, commerce_enabled, data) -> dict[str, list[str]]:
         if not attached(data):
             return {}
-        if not category.commerce_enabled:
+        if not commerce_enabled:
             return {WHOLE: [_("Offers can only be posted in deal categories.")]}
         try:
             merchants.verified_merchant_of(request.user)  # first: a member who cannot sell hears that
@@ -124,11 +129,14 @@ class OfferComposerSection(ComposerSection):
             return _errors(exc)
         return {}
 
-    def save(self, request, thread, data) -> dict[str, list[str]]:
+    def save(self, request, *, thread_id, data) -> dict[str, list[str]]:
         if not attached(data):
             return {}
         try:
-            post_offer.create_offer(user=request.user, thread_id=thread.pk, **_service_fields(data))
+            post_offer.create_offer(user=request.user, thread_id=thread_id, **_service_fields(data))
         except CommerceError as exc:
             return _errors(exc)
         return {}
+
+
+composer = OfferComposer()

@@ -9,8 +9,14 @@ def _get(name, default):
 
 class _Conf:
     @property
-    def THREAD_MODEL(self):
-        return _get("THREAD_MODEL", "forum.Thread")
+    def FORUM_ADAPTER(self):
+        """The forum the plugin lives in: a ForumAdapter subclass (community_commerce.adapters.base)."""
+        return _get("FORUM_ADAPTER", "community_commerce.adapters.bundled.BundledForumAdapter")
+
+    @property
+    def SITE_URL(self):
+        """The public address put before links in the plugin's own emails (fallback notices)."""
+        return _get("SITE_URL", getattr(settings, "SITE_URL", "")).rstrip("/")
 
     @property
     def SWEEP_SECONDS(self):

@@ -1,5 +1,8 @@
-"""What the plugin shows on forum pages, through the forum's extension hooks.
-Each hook loads what a whole page needs in a fixed number of queries."""
+"""What the plugin shows on forum pages: the offer panel of a thread, the badges of a
+page of threads, merchant badges, the profile's shop panel. The template tags
+(templatetags/commerce.py) and the bundled forum's extension hooks (adapters/bundled.py)
+both call these. Each loads what a whole page needs in a fixed number of queries.
+Threads come as ThreadRefs (adapters/base.py)."""
 
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
@@ -8,9 +11,10 @@ from django.utils.timesince import timeuntil
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from community_commerce.adapters import get_adapter
 from community_commerce.models import Claim, Merchant, Offer
 from community_commerce.money import format_money
-from community_commerce.services import card_coupons, stats
+from community_commerce.services import card_coupons, stats, thread_events
 from community_commerce.services.offer_state import live_states, reader_claims, with_buyer_counts
 
 
@@ -29,26 +33,36 @@ def thread_offer_ids(thread_ids) -> dict:
     return {tid: {"offers": sorted(offer_ids)} for tid, offer_ids in ids.items()}
 
 
-def thread_offer_panel(request, thread) -> str:
-    """The offer cards at the top of a thread, with the claim forms. One query for the
-    offers with their counts, plus the reader's claims when they have some."""
+def may_add_offer(user, thread, *, commerce_enabled=None) -> bool:
+    """Whether to offer ``user`` the "Add an offer" link on ``thread`` (a ThreadRef): their
+    own thread, in a category with commerce, and a verified shop. Nothing is asked of the
+    database for anyone but the thread's author. ``commerce_enabled``: when the caller
+    knows it already (the forum loaded the category), no query for it."""
+    if not (user.is_authenticated and thread.author_id == user.pk):
+        return False
+    if commerce_enabled is None:
+        commerce_enabled = get_adapter().commerce_enabled(thread.category_id)
+    return bool(commerce_enabled) and Merchant.objects.filter(user=user, status=Merchant.Status.VERIFIED).exists()
+
+
+def thread_offer_panel(request, thread, *, commerce_enabled=None) -> str:
+    """The offer cards at the top of a thread (a ThreadRef), with the claim forms. One
+    query for the offers with their counts, the reader's claims and, when the plugin
+    keeps the thread events itself, those events too."""
     user = request.user
-    offers = list(
-        card_coupons.with_coupons(
-            with_buyer_counts(Offer.objects.filter(thread_id=thread.pk), reader=user), reader=user
-        )
-        .select_related("merchant")
-        .order_by("id")
+    adapter = get_adapter()
+    offers = card_coupons.with_coupons(
+        with_buyer_counts(Offer.objects.filter(thread_id=thread.id), reader=user), reader=user
     )
-    stats.note_thread_offers(request, thread.pk, bool(offers))  # the view counter needs no query of its own
-    may_add = (
-        user.is_authenticated
-        and thread.author_id == user.pk
-        and thread.category.commerce_enabled
-        and Merchant.objects.filter(user=user, status=Merchant.Status.VERIFIED).exists()
-    )
+    if adapter.events_in_panel:
+        offers = thread_events.with_events(offers)
+    offers = list(offers.select_related("merchant").order_by("id"))
+    stats.note_thread_offers(request, thread.id, bool(offers))  # the view counter needs no query of its own
+    may_add = may_add_offer(user, thread, commerce_enabled=commerce_enabled)
     if not offers and not may_add:
         return ""
+    for offer in offers:
+        offer._thread_url = thread.url  # known: no adapter call for the offers' links
     now = timezone.now()
     states = live_states(offers, now=now)
     parts = viewer_parts(user, offers)
@@ -60,6 +74,7 @@ def thread_offer_panel(request, thread) -> str:
         {
             "cards": cards,
             "thread": thread,
+            "events": thread_events.events_of(offers),
             "may_add": may_add,
             "server_now": iso(now),
             "user": user,
@@ -208,7 +223,7 @@ def _offer_badge(state, now) -> dict:
 def thread_offer_badges(thread_ids) -> dict:
     """Thread lists: a badge per open or recently ended offer of each thread
     ("Group-buy 23/30 · 2 h left", "Flash sale · 12 left", "Dutch · €64.00 now").
-    The offers of the whole page in one query, their buyers counted in one more."""
+    The offers of the whole page and their buyers in one query."""
     from datetime import timedelta
 
     from django.db.models import Q
@@ -216,11 +231,13 @@ def thread_offer_badges(thread_ids) -> dict:
     now = timezone.now()
     recent = now - timedelta(days=BADGE_RECENTLY_ENDED_DAYS)
     offers = list(
-        Offer.objects.filter(thread_id__in=list(thread_ids))
+        with_buyer_counts(Offer.objects.filter(thread_id__in=list(thread_ids)))
         .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=recent))
         .select_related("merchant")
         .order_by("thread_id", "id")
     )
+    for offer in offers:
+        offer._thread_url = ""  # a badge links nowhere: no adapter call for the offers' URLs
     badges: dict[int, list[dict]] = {}
     for offer, state in zip(offers, live_states(offers, now=now), strict=True):
         badges.setdefault(offer.thread_id, []).append(_offer_badge(state, now))

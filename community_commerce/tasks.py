@@ -2,8 +2,8 @@
 
 from celery import shared_task
 
-from community_commerce import forum_adapter
-from community_commerce.services import lifecycle, schedule
+from community_commerce.adapters import get_adapter
+from community_commerce.services import lifecycle, notices, schedule
 
 
 @shared_task(ignore_result=True)
@@ -25,11 +25,16 @@ def close_offer(offer_id):
 def notify_members(  # nothing queues it any more; kept for messages an earlier version left in the broker
     recipients, kind, text, url="", message="", params=None
 ):
-    forum_adapter.deliver_notification(
-        recipients=recipients, kind=kind, message=message, params=params, text=text, url=url
-    )
+    items = [(recipient, message or text, params or {}, url) for recipient in dict.fromkeys(recipients)]
+    get_adapter().deliver_each(kind=kind, items=items)
 
 
 @shared_task(ignore_result=True)
 def notify_group_buy_success(offer_id):
     return lifecycle.tell_group_buy_success(offer_id=offer_id)
+
+
+@shared_task(ignore_result=True)
+def send_notice_emails(notice_ids):
+    """The plugin's own notices by email (forums without notifications); each once."""
+    return notices.send_emails(notice_ids, language_of=get_adapter().member_language)

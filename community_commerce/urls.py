@@ -1,6 +1,6 @@
 from django.urls import path
 
-from community_commerce.views import composer, links, live, merchant, offers, orders
+from community_commerce.views import composer, links, live, merchant, notices, offers, orders
 
 app_name = "community_commerce"
 
@@ -24,4 +24,7 @@ urlpatterns = [
     path("orders/<int:pk>/<str:action>", orders.order_action, name="order_action"),
     path("merchant/", merchant.merchant_dashboard, name="merchant_dashboard"),
     path("merchant/apply/", merchant.merchant_apply, name="merchant_apply"),
+    path("me/notices/", notices.notice_list, name="notices"),
+    path("me/notices/<int:pk>/", notices.notice_open, name="notice"),
+    path("me/notices/read", notices.notices_read_all, name="notices_read_all"),
 ]

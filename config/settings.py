@@ -112,6 +112,14 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Parameters bound by the server, and statements a connection runs again prepared once:
+    # less CPU in the app (no quoting in Python) and in PostgreSQL (no re-planning) on every
+    # query. Behind PgBouncer in transaction mode set DB_PREPARED_STATEMENTS=0.
+    DATABASES["default"]["OPTIONS"] = {
+        "server_side_binding": True,
+        "prepare_threshold": 2 if env_bool("DB_PREPARED_STATEMENTS", True) else None,
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside a writer; IMMEDIATE takes the write lock at
     # BEGIN so two writers queue on the busy timeout instead of deadlocking.
@@ -136,9 +144,12 @@ def _redis_db(url: str, db: int) -> str:
 
 REDIS_URL = env("REDIS_URL")
 if not REDIS_URL:
-    from config.embedded_redis import ensure_running
+    # No Redis given (the demo): this process uses VAR_DIR's embedded server while it
+    # lives, and the server stops once its last user has gone. `make run` joins once
+    # and hands REDIS_URL to web, worker and beat (config/embedded_redis.py).
+    from config import embedded_redis
 
-    REDIS_URL = f"{ensure_running(VAR_DIR)}?db=0"
+    REDIS_URL = f"{embedded_redis.join(VAR_DIR).url}?db=0"
 
 CACHE_URL = env("CACHE_REDIS_URL", REDIS_URL)
 CACHES = {
@@ -220,7 +231,8 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "forum@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The demo's own address by default: `make run` serves on 127.0.0.1:$PORT.
+SITE_URL = env("SITE_URL", f"http://127.0.0.1:{env('PORT') or 8000}").rstrip("/")
 
 # --- i18n, static ---------------------------------------------------------
 
@@ -235,6 +247,12 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns about a missing folder
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# WhiteNoise serves static files in both modes. In the demo (DEBUG) it finds them in
+# the source folders through the staticfiles finders and sees edits at once, so
+# `make run` has nothing to collect; with DEBUG off it serves what collectstatic
+# gathered (hashed, compressed): Procfile's release step, or `make run` itself.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -275,3 +293,6 @@ FORUM_NEW_MEMBER_DAYS = env_int("FORUM_NEW_MEMBER_DAYS", 2)
 # --- The commerce plugin (every setting: community_commerce/conf.py) -------
 
 COMMUNITY_COMMERCE_DEFAULT_CURRENCY = env("COMMUNITY_COMMERCE_DEFAULT_CURRENCY", "EUR")
+COMMUNITY_COMMERCE_FORUM_ADAPTER = env(
+    "COMMUNITY_COMMERCE_FORUM_ADAPTER", "community_commerce.adapters.bundled.BundledForumAdapter"
+)

@@ -110,6 +110,22 @@ def thread_viewed(request, thread) -> None:
         fn(request, thread)
 
 
+# --- Deleted threads: apps whose data hangs on a thread (an offer, say) ------
+# fn(thread) -> None; called inside the moderator's transaction when a thread is deleted
+_thread_deleted_listeners: list[Callable] = []
+
+
+def register_thread_deleted_listener(fn):
+    if fn not in _thread_deleted_listeners:
+        _thread_deleted_listeners.append(fn)
+    return fn
+
+
+def thread_deleted(thread) -> None:
+    for fn in _thread_deleted_listeners:
+        fn(thread)
+
+
 # --- The new-thread composer: extra sections (an offer, say) -----------------
 
 

@@ -129,7 +129,7 @@ def offer(
     live = starts_at <= now
     return Offer.objects.create(
         kind=kind,
-        thread=thread_,
+        thread_id=thread_.pk,
         merchant=merchant_,
         title=title or f"A {kind.replace('_', ' ')}",
         currency=currency,

@@ -20,6 +20,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
+from community_commerce.models import Offer
 from community_commerce.services import claim as claim_service
 from community_commerce.services import coupons, links
 from tests import factories as f
@@ -441,7 +442,7 @@ def test_dates_and_money_follow_the_language(shop):
 
 def test_live_offer_fragment_in_both_languages(shop):
     """The polled card is cached per language: a Chinese reader never gets the English copy."""
-    offer = shop["thread"].offers.get(kind="group_buy")
+    offer = Offer.objects.get(thread_id=shop["thread"].pk, kind="group_buy")
     url = reverse("community_commerce:offer_live", args=[offer.pk])
     english = visible_text(Client().get(url).content.decode())
     chinese = visible_text(chinese_client().get(url).content.decode())
@@ -484,7 +485,7 @@ def test_language_switcher_round_trip(shop):
 def test_messages_and_errors_are_translated(shop):
     """Flash messages and service errors come back in the reader's language."""
     client = chinese_client(shop["buyer"])
-    offer = shop["thread"].offers.get(kind="group_buy")
+    offer = Offer.objects.get(thread_id=shop["thread"].pk, kind="group_buy")
     response = client.post(reverse("community_commerce:claim", args=[offer.pk]), {"quantity": 9}, follow=True)
     assert "每人限购 5 件。" in visible_text(response.content.decode())
 

@@ -6,13 +6,15 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
+from community_commerce.migrations._forum import FORUM_DEPENDENCIES, THREAD, thread_field
+
 
 class Migration(migrations.Migration):
 
     initial = True
 
     dependencies = [
-        ('forum', '0001_initial'),
+        *FORUM_DEPENDENCIES,  # the bundled forum only: see _forum.py
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -72,7 +74,7 @@ class Migration(migrations.Migration):
                 ('opened_at', models.DateTimeField(blank=True, null=True)),
                 ('closed_at', models.DateTimeField(blank=True, null=True)),
                 ('merchant', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='offers', to='community_commerce.merchant')),
-                ('thread', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='offers', to='forum.thread')),
+                (THREAD, thread_field(on_delete=django.db.models.deletion.PROTECT, related_name='offers')),
             ],
             options={
                 'verbose_name': 'offer',

@@ -3,12 +3,14 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from community_commerce.migrations._forum import FORUM_DEPENDENCIES, THREAD, thread_field
+
 
 class Migration(migrations.Migration):
 
     dependencies = [
         ('community_commerce', '0002_order_total_rounded'),
-        ('forum', '0001_initial'),
+        *FORUM_DEPENDENCIES,  # the bundled forum only: see _forum.py
     ]
 
     operations = [
@@ -18,10 +20,10 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('day', models.DateField()),
                 ('views', models.PositiveIntegerField(default=0)),
-                ('thread', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='forum.thread')),
+                (THREAD, thread_field(on_delete=django.db.models.deletion.CASCADE, related_name='+')),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('thread', 'day'), name='cc_thread_view_day_once')],
+                'constraints': [models.UniqueConstraint(fields=(THREAD, 'day'), name='cc_thread_view_day_once')],
             },
         ),
         migrations.CreateModel(
@@ -30,11 +32,11 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('day', models.DateField()),
                 ('viewer', models.CharField(max_length=40)),
-                ('thread', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='forum.thread')),
+                (THREAD, thread_field(on_delete=django.db.models.deletion.CASCADE, related_name='+')),
             ],
             options={
-                'indexes': [models.Index(fields=['day', 'thread'], name='cc_thread_viewer_day')],
-                'constraints': [models.UniqueConstraint(fields=('thread', 'day', 'viewer'), name='cc_thread_viewer_once')],
+                'indexes': [models.Index(fields=['day', THREAD], name='cc_thread_viewer_day')],
+                'constraints': [models.UniqueConstraint(fields=(THREAD, 'day', 'viewer'), name='cc_thread_viewer_once')],
             },
         ),
     ]

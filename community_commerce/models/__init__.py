@@ -2,6 +2,7 @@ from community_commerce.models.claim import Claim, ClaimTally, OfferReminder
 from community_commerce.models.coupon import Coupon, CouponGrant, CouponUse
 from community_commerce.models.link import Attribution, LinkVisitDay, LinkVisitor, Referral, ShareLink
 from community_commerce.models.merchant import Merchant, MerchantEvent
+from community_commerce.models.notice import Notice, ThreadEvent
 from community_commerce.models.offer import Offer
 from community_commerce.models.order import Order, OrderEvent
 from community_commerce.models.stats import ThreadViewDay, ThreadViewer
@@ -17,12 +18,14 @@ __all__ = [
     "LinkVisitor",
     "Merchant",
     "MerchantEvent",
+    "Notice",
     "Offer",
     "OfferReminder",
     "Order",
     "OrderEvent",
     "Referral",
     "ShareLink",
+    "ThreadEvent",
     "ThreadViewDay",
     "ThreadViewer",
 ]

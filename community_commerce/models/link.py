@@ -12,7 +12,6 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from community_commerce.conf import conf
 from community_commerce.models.coupon import CHANNEL_MAX
 
 FORUM_CHANNEL = "forum"
@@ -33,7 +32,9 @@ class ShareLink(models.Model):
         "community_commerce.Merchant", models.CASCADE, null=True, blank=True, related_name="campaign_links"
     )
     offer = models.ForeignKey("community_commerce.Offer", models.CASCADE, null=True, blank=True, related_name="links")
-    thread = models.ForeignKey(conf.THREAD_MODEL, models.CASCADE, related_name="+")
+    # The thread of the target (an offer's own thread), as the forum adapter knows it: a plain
+    # id, like Offer.thread_id, so the plugin serves any forum.
+    thread_id = models.BigIntegerField(db_index=True)
     channel = models.CharField(_("channel"), max_length=CHANNEL_MAX, default=FORUM_CHANNEL)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -44,7 +45,7 @@ class ShareLink(models.Model):
                 fields=["owner", "offer", "channel"], condition=Q(offer__isnull=False), name="cc_link_offer_once"
             ),
             models.UniqueConstraint(
-                fields=["owner", "thread", "channel"], condition=Q(offer__isnull=True), name="cc_link_thread_once"
+                fields=["owner", "thread_id", "channel"], condition=Q(offer__isnull=True), name="cc_link_thread_once"
             ),
         ]
         verbose_name = _("share link")

@@ -3,7 +3,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from community_commerce.conf import conf
+from community_commerce import reasons
+from community_commerce.adapters import get_adapter
 
 
 class Offer(models.Model):
@@ -27,7 +28,9 @@ class Offer(models.Model):
     OPEN_STATUSES = (Status.SCHEDULED, Status.LIVE, Status.SOLD_OUT)  # not final yet
 
     kind = models.CharField(max_length=20, choices=Kind)
-    thread = models.ForeignKey(conf.THREAD_MODEL, models.PROTECT, related_name="offers")
+    # The forum thread the offer is attached to, as the forum adapter resolves it: a plain
+    # id, not a foreign key, so the plugin installs into any forum (adapters/base.py).
+    thread_id = models.BigIntegerField(db_index=True)
     merchant = models.ForeignKey("community_commerce.Merchant", models.PROTECT, related_name="offers")
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), blank=True)
@@ -86,7 +89,26 @@ class Offer(models.Model):
         """Open by the clock: a late sweeper never lets a late claim in."""
         return self.closed_at is None and self.status != self.Status.CANCELLED and self.starts_at <= now < self.ends_at
 
-    def get_absolute_url(self):
-        from community_commerce import forum_adapter
+    @property
+    def cancelled_by_system(self) -> bool:
+        """Cancelled by the plugin itself (its thread was deleted), not by a person."""
+        return reasons.is_system(self.cancel_reason)
 
-        return f"{forum_adapter.thread_url(self.thread_id)}#offer-{self.pk}"
+    @property
+    def cancel_reason_shown(self) -> str:
+        return reasons.shown(self.cancel_reason)
+
+    def get_absolute_url(self):
+        url = getattr(self, "_thread_url", None)  # set by load_urls for a page of offers
+        if url is None:
+            url = get_adapter().thread_url(self.thread_id)
+        return f"{url}#offer-{self.pk}"
+
+    @staticmethod
+    def load_urls(offers) -> None:
+        """Look the threads' URLs of a page of offers up at once (one adapter call), so
+        ``get_absolute_url`` costs nothing per offer whatever the forum."""
+        offers = [o for o in offers if o is not None]
+        urls = get_adapter().thread_urls({o.thread_id for o in offers}) if offers else {}
+        for offer in offers:
+            offer._thread_url = urls.get(offer.thread_id)  # None (a thread gone): asked again alone

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from community_commerce.models import Claim, Coupon, CouponGrant
-from community_commerce.services.offer_state import _JSONList
+from community_commerce.services.offer_state import JSONList
 
 _COUPON_FIELDS = {
     "id": F("id"),
@@ -38,7 +38,7 @@ def with_coupons(queryset, *, reader=None):
         Coupon.objects.filter(offer=OuterRef("pk"))
         .order_by()
         .values("offer")
-        .annotate(rows=_JSONList(JSONObject(**_COUPON_FIELDS)))
+        .annotate(rows=JSONList(JSONObject(**_COUPON_FIELDS)))
         .values("rows")
     )
     queryset = queryset.annotate(coupons_json=Subquery(rows, output_field=Field()))
@@ -47,7 +47,7 @@ def with_coupons(queryset, *, reader=None):
             CouponGrant.objects.filter(coupon__offer=OuterRef("pk"), member=reader)
             .order_by()
             .values("coupon__offer")
-            .annotate(rows=_JSONList(F("coupon_id")))
+            .annotate(rows=JSONList(F("coupon_id")))
             .values("rows")
         )
         queryset = queryset.annotate(reader_grants_json=Subquery(taken, output_field=Field()))

@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from community_commerce import errors, stock
+from community_commerce import errors, rows, stock
 from community_commerce.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from community_commerce.models import Claim, Coupon, Offer
 from community_commerce.money import parse_whole, round_amount
@@ -232,9 +232,11 @@ def _take_allowance(offer, buyer, quantity) -> None:
 def _insert_claim(
     offer, buyer, quantity, unit_price, status, key, now, *, discount=0, channel="forum", link_id=None, coupon=None
 ) -> Claim:
-    new_claim = Claim.objects.create(
-        offer_id=offer.pk, buyer=buyer, quantity=quantity, unit_price=unit_price, status=status, idempotency_key=key,
-        created_at=now, discount=discount, channel=channel, link_id=link_id, coupon=coupon,
+    new_claim = rows.insert(
+        Claim(
+            offer_id=offer.pk, buyer=buyer, quantity=quantity, unit_price=unit_price, status=status,
+            idempotency_key=key, created_at=now, discount=discount, channel=channel, link_id=link_id, coupon=coupon,
+        )
     )  # fmt: skip
     new_claim.offer = offer  # what the caller reads next, already here: no second query
     return new_claim

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from community_commerce import forum_adapter
+from community_commerce.adapters import get_adapter
 from community_commerce.models import Claim, Offer
 
 JOINED = gettext_noop(
@@ -36,6 +36,7 @@ def send_pending(*, now=None, limit=1000) -> int:
             return 0
         Claim.objects.filter(pk__in=[c[0] for c in claims]).update(notified_at=now)
         offers = Offer.objects.only("id", "kind", "title", "thread_id").in_bulk({c[1] for c in claims})
+        Offer.load_urls(offers.values())  # one adapter call for the batch
         urls = {offer_id: offer.get_absolute_url() for offer_id, offer in offers.items()}
         items = [
             (
@@ -47,5 +48,5 @@ def send_pending(*, now=None, limit=1000) -> int:
             for _id, offer_id, buyer_id, quantity, status in claims
             if status in Claim.HOLDING
         ]
-        forum_adapter.deliver_each(kind="offer_joined", items=items)
+        get_adapter().deliver_each(kind="offer_joined", items=items)
     return len(items)

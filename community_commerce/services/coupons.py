@@ -21,7 +21,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from community_commerce import errors, forum_adapter
+from community_commerce import errors, rows
+from community_commerce.adapters import get_adapter
 from community_commerce.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from community_commerce.models import Coupon, CouponGrant, CouponUse, Offer
 from community_commerce.models.coupon import CODE_MAX
@@ -154,13 +155,13 @@ def _clean(*, offer, discount_type, value, code, max_uses, handout, min_quantity
 def _announce(offer, coupon):
     params = {"title": offer.title, "discount": describe(coupon, offer.currency)}
     if coupon.handout:
-        forum_adapter.post_thread_event(
+        get_adapter().post_thread_event(
             thread_id=offer.thread_id,
             message=gettext_noop("%(n)d coupons dropped: %(discount)s off “%(title)s”. Take one from the offer."),
             params={**params, "n": coupon.max_uses},
         )
     else:
-        forum_adapter.post_thread_event(
+        get_adapter().post_thread_event(
             thread_id=offer.thread_id,
             message=gettext_noop("Coupon code %(code)s: %(discount)s off “%(title)s”."),
             params={**params, "code": coupon.code},
@@ -286,9 +287,7 @@ def record_use(*, coupon, claim) -> None:
     same member, even from another session at this very moment, is refused here. No
     savepoint: a refusal ends the whole claim, whose transaction rolls back."""
     try:
-        CouponUse(coupon_id=coupon.pk, member_id=claim.buyer_id, claim=claim, created_at=claim.created_at).save(
-            force_insert=True
-        )
+        rows.insert(CouponUse(coupon_id=coupon.pk, member_id=claim.buyer_id, claim=claim, created_at=claim.created_at))
     except IntegrityError:
         raise Conflict(_("You have already used this coupon."), code=errors.COUPON_USED) from None
 

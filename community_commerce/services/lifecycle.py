@@ -9,7 +9,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from community_commerce import errors, forum_adapter, stock
+from community_commerce import errors, stock
+from community_commerce.adapters import get_adapter
 from community_commerce.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from community_commerce.models import Claim, Offer, OfferReminder, Order
 from community_commerce.money import fmt, round_amount
@@ -33,7 +34,7 @@ def open_offer(*, offer_id, now=None) -> bool:
         offer = Offer.objects.select_related("merchant").get(pk=offer_id)
         if stock.gated(offer):
             stock.gate.rebuild(offer=offer)
-        forum_adapter.post_thread_event(
+        get_adapter().post_thread_event(
             thread_id=offer.thread_id,
             message=gettext_noop("%(kind)s is live: %(title)s"),
             params={"kind": _kind(offer), "title": offer.title},
@@ -41,9 +42,9 @@ def open_offer(*, offer_id, now=None) -> bool:
         reminders = OfferReminder.objects.filter(offer_id=offer_id, notified_at__isnull=True)
         user_ids = set(reminders.values_list("user_id", flat=True))
         reminders.update(notified_at=now)
-        user_ids.update(forum_adapter.thread_watchers(offer.thread_id))
+        user_ids.update(get_adapter().thread_watchers(offer.thread_id))
         user_ids.discard(offer.merchant.user_id)
-        forum_adapter.notify(
+        get_adapter().notify(
             recipients=user_ids,
             kind="offer_live",
             message=gettext_noop("“%(title)s” is live now."),
@@ -57,7 +58,7 @@ def announce_sold_out(*, offer) -> None:
     """The claim whose stock UPDATE took the last unit (and so marked the sale sold
     out, stock.take_units) tells the thread. The sale reopens if units come back."""
     offer_snapshot.forget(offer.pk)
-    forum_adapter.post_thread_event(
+    get_adapter().post_thread_event(
         thread_id=offer.thread_id,
         message=gettext_noop("%(kind)s sold out: %(title)s"),
         params={"kind": _kind(offer), "title": offer.title},
@@ -94,7 +95,7 @@ def _close_group_buy(*, offer, kind, now):
         buyers = list(active.values_list("buyer_id", flat=True).distinct())
         active.update(status=Claim.Status.RELEASED, ended_at=now)
         coupons.release(offer_id=offer.pk, now=now)  # every coupon use comes back
-        forum_adapter.notify(
+        get_adapter().notify(
             recipients=buyers,
             kind="offer_failed",
             message=gettext_noop(
@@ -177,9 +178,9 @@ def tell_group_buy_success(*, offer_id, batch=BULK) -> int:
 
 
 def _tell_once(items) -> int:
-    done = forum_adapter.already_notified(kind="offer_succeeded", urls=[url for _b, _m, _p, url in items])
+    done = get_adapter().already_notified(kind="offer_succeeded", urls=[url for _b, _m, _p, url in items])
     fresh = [item for item in items if item[3] not in done]
-    forum_adapter.notify_each(kind="offer_succeeded", items=fresh)
+    get_adapter().notify_each(kind="offer_succeeded", items=fresh)
     return len(fresh)
 
 
@@ -197,13 +198,13 @@ def _announce_close(offer):
     else:
         message = gettext_noop("%(kind)s ended: %(units)d of %(stock)d units sold")
         params = {"kind": _kind(offer), "units": offer.sold, "stock": offer.stock or 0}
-    forum_adapter.post_thread_event(thread_id=offer.thread_id, message=message, params=params)
+    get_adapter().post_thread_event(thread_id=offer.thread_id, message=message, params=params)
 
 
 def _kind(offer) -> dict:
     """The offer's kind as a param translated on display: its English label (the msgid)."""
     with translation.override(None):  # no catalogue: the source string itself
-        return forum_adapter.label(str(offer.get_kind_display()))
+        return get_adapter().label(str(offer.get_kind_display()))
 
 
 def cancel_offer(*, offer_id, actor, reason) -> bool:
@@ -216,7 +217,34 @@ def cancel_offer(*, offer_id, actor, reason) -> bool:
         raise NotFound(_("No such offer."))
     if not (actor.is_staff or offer.merchant.user_id == actor.pk):
         raise NotAllowed(_("Only its merchant or staff can cancel this offer."))
+    by = "merchant" if offer.merchant.user_id == actor.pk else "staff"
+    changed = _cancel(offer, reason=reason, by=by)
+    if changed is None:
+        raise Conflict(_("This offer has already ended."), code=errors.CLOSED)
+    return changed
+
+
+def cancel_for(*, offer_id, reason) -> bool:
+    """The plugin cancels an offer that is not final yet, with one of its own reasons
+    (community_commerce.reasons: its thread is gone). True only for the call that
+    cancelled it; an offer that ended or was cancelled meanwhile is left as it is."""
+    offer = Offer.objects.select_related("merchant").filter(pk=offer_id).first()
+    return bool(offer and _cancel(offer, reason=reason, by="system"))
+
+
+_CANCELLED_BY = {
+    "merchant": gettext_noop("%(kind)s cancelled by the merchant: %(reason)s"),
+    "staff": gettext_noop("%(kind)s cancelled by the forum staff: %(reason)s"),
+}
+
+
+def _cancel(offer, *, reason, by) -> bool | None:
+    """The cancellation itself, one conditional transition: True when this call cancelled
+    the offer, False when it was cancelled already, None when it had ended otherwise.
+    ``by``: "merchant", "staff" or "system" (a reason of the plugin's own, translated
+    for each reader; no thread event then: the thread may be gone)."""
     now = timezone.now()
+    system = by == "system"
     with transaction.atomic():
         changed = (
             Offer.objects.filter(pk=offer.pk, closed_at__isnull=True)
@@ -225,36 +253,40 @@ def cancel_offer(*, offer_id, actor, reason) -> bool:
         )
         if not changed:
             offer.refresh_from_db()
-            if offer.status == Offer.Status.CANCELLED:
-                return False
-            raise Conflict(_("This offer has already ended."), code=errors.CLOSED)
+            return False if offer.status == Offer.Status.CANCELLED else None
         offer_snapshot.forget(offer.pk)
         active = Claim.objects.filter(offer_id=offer.pk, status=Claim.Status.ACTIVE)
         held = list(active.values_list("id", "buyer_id"))
         buyers = {buyer_id for _id, buyer_id in held}
         active.update(status=Claim.Status.RELEASED, ended_at=now)
         coupons.release(claim_ids=[claim_id for claim_id, _buyer in held], now=now)
-        forum_adapter.post_thread_event(
-            thread_id=offer.thread_id,
-            message=(
-                gettext_noop("%(kind)s cancelled by the merchant: %(reason)s")
-                if offer.merchant.user_id == actor.pk
-                else gettext_noop("%(kind)s cancelled by the forum staff: %(reason)s")
-            ),
-            params={"kind": _kind(offer), "reason": reason},
-        )
+        if not system:
+            get_adapter().post_thread_event(
+                thread_id=offer.thread_id,
+                message=_CANCELLED_BY[by],
+                params={"kind": _kind(offer), "reason": reason},
+            )
     # Each open order is cancelled in its own transaction (order row first, then the offer).
     open_orders = Order.objects.filter(offer_id=offer.pk, status__in=(Order.Status.PENDING_PAYMENT, Order.Status.PAID))
     for order_id, buyer_id in open_orders.values_list("id", "buyer_id"):
         orders.transition(order_id=order_id, to_status=Order.Status.CANCELLED, actor=None, reason=reason)
         buyers.discard(buyer_id)  # told by the order's own notification
-    forum_adapter.notify(
+    shown = get_adapter().label(reason) if system else reason
+    get_adapter().notify(
         recipients=buyers,
         kind="offer_cancelled",
         message=gettext_noop("“%(title)s” was cancelled: %(reason)s"),
-        params={"title": offer.title, "reason": reason},
-        url=offer.get_absolute_url(),
+        params={"title": offer.title, "reason": shown},
+        url=orders.my_deals_url() if system else offer.get_absolute_url(),
     )
+    if system:  # the merchant did not do it: they are told too
+        get_adapter().notify(
+            recipients=[offer.merchant.user_id],
+            kind="offer_cancelled",
+            message=gettext_noop("Your offer “%(title)s” was cancelled: %(reason)s"),
+            params={"title": offer.title, "reason": shown},
+            url=orders.merchant_dashboard_url(),
+        )
     return True
 
 

@@ -29,7 +29,8 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
-from community_commerce import errors, forum_adapter
+from community_commerce import errors
+from community_commerce.adapters import get_adapter
 from community_commerce.conf import conf
 from community_commerce.errors import InvalidInput, NotAllowed, NotFound
 from community_commerce.models import (
@@ -70,7 +71,7 @@ def get_or_create_link(*, user, offer_id=None, thread_id=None, channel=None) -> 
             raise NotFound(_("No such offer."))
         thread_id = offer.thread_id
     else:
-        forum_adapter.get_thread(thread_id)  # 404 when it is not there
+        get_adapter().get_thread(thread_id)  # 404 when it is not there
     merchant = Merchant.objects.filter(user=user, status=Merchant.Status.VERIFIED).first()
     own_offer = offer is not None and merchant is not None and offer.merchant_id == merchant.pk
     campaign = own_offer or (offer is None and merchant is not None and _authored(user, thread_id))
@@ -103,13 +104,13 @@ def get_or_create_link(*, user, offer_id=None, thread_id=None, channel=None) -> 
 
 
 def _authored(user, thread_id) -> bool:
-    return forum_adapter.get_thread(thread_id).author_id == user.pk
+    return get_adapter().get_thread(thread_id).author_id == user.pk
 
 
 def target_url(link) -> str:
     if link.offer_id is not None:
-        return f"{forum_adapter.thread_url(link.thread_id)}#offer-{link.offer_id}"
-    return forum_adapter.thread_url(link.thread_id)
+        return f"{get_adapter().thread_url(link.thread_id)}#offer-{link.offer_id}"
+    return get_adapter().thread_url(link.thread_id)
 
 
 # --- A visit: the hot path -----------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from community_commerce import forum_adapter
+from community_commerce.adapters import get_adapter
 from community_commerce.errors import InvalidInput
 from community_commerce.models import Merchant, MerchantEvent
 
@@ -62,7 +62,7 @@ def verify(*, merchant, actor=None, reason="") -> bool:
         from_statuses=(Merchant.Status.PENDING, Merchant.Status.SUSPENDED),
     )
     if changed:
-        forum_adapter.notify(
+        get_adapter().notify(
             recipients=[merchant.user_id],
             kind="merchant_verified",
             message=gettext_noop("Your shop “%(name)s” is verified: you can post offers in deal threads."),
@@ -83,7 +83,7 @@ def suspend(*, merchant, actor=None, reason) -> bool:
         from_statuses=(Merchant.Status.PENDING, Merchant.Status.VERIFIED),
     )
     if changed:
-        forum_adapter.notify(
+        get_adapter().notify(
             recipients=[merchant.user_id],
             kind="merchant_suspended",
             message=gettext_noop("Your shop “%(name)s” is suspended: %(reason)s"),

@@ -12,7 +12,7 @@ from community_commerce.models import Claim, Offer, Order
 from community_commerce.money import fmt
 
 
-class _JSONList(Aggregate):
+class JSONList(Aggregate):
     """The rows of a group as one JSON array (PostgreSQL JSON_AGG, SQLite JSON_GROUP_ARRAY)."""
 
     function = "JSON_AGG"
@@ -63,7 +63,7 @@ def with_buyer_counts(queryset, *, reader=None):
             Claim.objects.filter(offer=OuterRef("pk"), buyer=reader)
             .order_by()
             .values("offer")
-            .annotate(rows=_JSONList(JSONObject(**_CLAIM_FIELDS)))
+            .annotate(rows=JSONList(JSONObject(**_CLAIM_FIELDS)))
             .values("rows")
         )
         queryset = queryset.annotate(reader_claims_json=Subquery(theirs, output_field=Field()))
@@ -147,6 +147,7 @@ def live_state(offer, *, now=None, buyers=0) -> dict:
 def live_states(offers, *, now=None) -> list[dict]:
     now = now or timezone.now()
     offers = list(offers)
+    Offer.load_urls([o for o in offers if getattr(o, "_thread_url", None) is None])  # one adapter call a page
     if all(hasattr(o, "buyer_count") for o in offers):  # counted by with_buyer_counts already
         counts = {o.pk: o.buyer_count for o in offers}
     else:

@@ -9,7 +9,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from community_commerce import errors, forum_adapter
+from community_commerce import errors
+from community_commerce.adapters import get_adapter
 from community_commerce.errors import Conflict, InvalidInput, NotAllowed
 from community_commerce.kinds import KINDS
 from community_commerce.models import Claim, Offer
@@ -111,16 +112,16 @@ def clean_offer(*, kind, title, description, currency, starts_at, ends_at, stock
 def check_offer(*, user, thread_id=None, now, **fields):
     """Every check ``create_offer`` makes, in its order, without writing anything:
     the member is a verified merchant, may post in the thread (when ``thread_id``
-    is given), and every field is valid. Returns ``(merchant, thread, cleaned
-    fields)``; raises NotAllowed, NotFound or InvalidInput.
+    is given), and every field is valid. Returns ``(merchant, thread (a ThreadRef),
+    cleaned fields)``; raises NotAllowed, NotFound or InvalidInput.
 
     Without a thread it answers "would this offer be accepted?" before the thread
     exists, as the new-thread composer asks; ``create_offer`` checks the thread later."""
     merchant = verified_merchant_of(user)
     thread = None
     if thread_id is not None:
-        thread = forum_adapter.get_thread(thread_id)
-        forum_adapter.check_may_post_offer(user, thread)
+        thread = get_adapter().get_thread(thread_id)
+        get_adapter().check_may_post_offer(user, thread)
     return merchant, thread, clean_offer(now=now, **fields)
 
 
@@ -128,7 +129,7 @@ def create_offer(*, user, thread_id, **fields) -> Offer:
     now = timezone.now()
     merchant, thread, data = check_offer(user=user, thread_id=thread_id, now=now, **fields)
     with transaction.atomic():
-        offer = Offer.objects.create(thread_id=thread.pk, merchant=merchant, status=Offer.Status.SCHEDULED, **data)
+        offer = Offer.objects.create(thread_id=thread.id, merchant=merchant, status=Offer.Status.SCHEDULED, **data)
         if offer.starts_at <= now:  # opens like any other: the thread event, watchers told
             from community_commerce.services.lifecycle import open_offer
 

@@ -26,6 +26,7 @@ COUNTER_DAYS = 3  # an unflushed counter lives this long; the sweeper runs every
 VIEWER_SECONDS = 26 * 3600  # the "already counted today" mark: a day, and the hour a clock change adds
 PAID_STATUSES = (Order.Status.PAID, Order.Status.SHIPPED, Order.Status.COMPLETED)
 _THREADS_WITH_OFFERS = "_community_commerce_threads_with_offers"
+_THREADS_COUNTED = "_community_commerce_threads_counted"
 
 
 def _views_key(thread_id, day) -> str:
@@ -86,19 +87,25 @@ def note_thread_offers(request, thread_id, has_offers: bool) -> None:
 
 
 def thread_view_listener(request, thread) -> None:
-    """The forum's thread-view hook (glue): counts views of threads that carry
-    offers, not the merchant's own. Statistics never break a page: a failure
-    (Redis down, say) is logged and the page is served."""
-    has_offers = getattr(request, _THREADS_WITH_OFFERS, {}).get(thread.pk)
-    if has_offers is None:  # the panel did not run first (another forum): ask once
-        has_offers = Offer.objects.filter(thread_id=thread.pk).exists()
+    """A thread page was served (the adapter calls it; ``thread`` is a ThreadRef):
+    counts views of threads that carry offers, not the merchant's own. Statistics
+    never break a page: a failure (Redis down, say) is logged and the page is served.
+    A page counts once, however many hooks report it (a forum's view signal and the
+    offer panel tag both may)."""
+    counted = request.__dict__.setdefault(_THREADS_COUNTED, set())
+    if thread.id in counted:
+        return
+    counted.add(thread.id)
+    has_offers = getattr(request, _THREADS_WITH_OFFERS, {}).get(thread.id)
+    if has_offers is None:  # the panel did not run first: ask once
+        has_offers = Offer.objects.filter(thread_id=thread.id).exists()
     user = request.user
     if not has_offers or (user.is_authenticated and user.pk == thread.author_id):
         return
     try:
-        record_view(thread_id=thread.pk, viewer=viewer_of(request))
+        record_view(thread_id=thread.id, viewer=viewer_of(request))
     except Exception:
-        log.exception("recording a view of thread %s failed", thread.pk)
+        log.exception("recording a view of thread %s failed", thread.id)
 
 
 # --- the sweeper's flush ---------------------------------------------------------------------------

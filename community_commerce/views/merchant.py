@@ -35,7 +35,8 @@ def merchant_dashboard(request):
         offer.status = display_status(offer, now)  # scheduled -> live at its start, before the sweeper runs
         rows.append({"offer": offer, "funnel": funnels[offer.pk], "steps": _funnel_steps(funnels[offer.pk])})
     open_orders = Order.objects.filter(merchant=merchant, status__in=(Order.Status.PENDING_PAYMENT, Order.Status.PAID))
-    to_fulfil = open_orders.select_related("buyer", "offer").order_by("id")[:200]
+    to_fulfil = list(open_orders.select_related("buyer", "offer").order_by("id")[:200])
+    Offer.load_urls([*offers, *(order.offer for order in to_fulfil)])
     waiting = dict(open_orders.values("status").annotate(n=Count("id")).values_list("status", "n"))
     return render(
         request,

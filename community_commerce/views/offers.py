@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from community_commerce import forum_adapter
+from community_commerce.adapters import get_adapter
 from community_commerce.errors import CommerceError
 from community_commerce.forms import ClaimForm, OfferForm, ReasonForm
 from community_commerce.models import Claim, Offer
@@ -35,12 +35,12 @@ def new_offer(request):
     if not (thread_id.isascii() and thread_id.isdigit() and len(thread_id) < 19):
         raise Http404
     try:
-        thread = forum_adapter.get_thread(int(thread_id))
+        thread = get_adapter().get_thread(int(thread_id))
     except CommerceError:
         raise Http404 from None
     try:
         merchants.verified_merchant_of(request.user)
-        forum_adapter.check_may_post_offer(request.user, thread)
+        get_adapter().check_may_post_offer(request.user, thread)
     except CommerceError as exc:
         return render(request, "community_commerce/not_allowed.html", {"message": exc.message}, status=exc.status)
     form = OfferForm(request.POST if request.method == "POST" else None)
@@ -48,7 +48,7 @@ def new_offer(request):
     if request.method == "POST":
         if form.is_valid():
             try:
-                offer = post_offer.create_offer(user=request.user, thread_id=thread.pk, **form.service_fields())
+                offer = post_offer.create_offer(user=request.user, thread_id=thread.id, **form.service_fields())
             except CommerceError as exc:
                 form.add_service_errors(exc.fields) if exc.fields else form.add_error(None, exc.message)
                 status = exc.status
@@ -61,7 +61,7 @@ def new_offer(request):
     return render(
         request,
         "community_commerce/offer_form.html",
-        {"form": form, "thread": thread, "preview": preview},
+        {"form": form, "thread": thread, "preview": preview, "forum_index_url": get_adapter().index_url()},
         status=status,
     )
 

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from community_commerce.errors import CommerceError
-from community_commerce.models import Claim, Order
+from community_commerce.models import Claim, Offer, Order
 from community_commerce.payments import provider
 from community_commerce.services import orders
 
@@ -52,6 +52,8 @@ def my_orders(request):
     }
     for group in groups.values():
         group["claims"] = []
+    claims = list(claims)
+    Offer.load_urls(claim.offer for claim in claims)
     for claim in claims:
         groups[deal_group(claim)]["claims"].append(claim)
     sections = [{"key": key, **group} for key, group in groups.items() if group["claims"]]
@@ -70,6 +72,7 @@ def order_detail(request, pk):
         for name, status in orders.ACTIONS.items()
         if status in orders.PIPELINE[order.status] and role in orders.ALLOWED_BY[(order.status, status)]
     ]
+    Offer.load_urls([order.offer])
     context = {
         "order": order,
         "events": order.events.select_related("actor"),

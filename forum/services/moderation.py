@@ -7,6 +7,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from forum import extensions
 from forum.errors import InvalidInput, NotAllowed
 from forum.limits import clean_reason
 from forum.models import Category, ModerationLog, Post, Report, Thread
@@ -76,16 +77,21 @@ def move(*, actor, thread, category) -> bool:
 
 
 def delete_thread(*, actor, thread, reason="") -> bool:
+    """Hidden from members (moderators still see it); apps told in the same transaction."""
     _require_moderator(actor)
     qs = Thread.objects.filter(pk=thread.pk, deleted_at__isnull=True)
-    return _transition(
-        actor=actor,
-        action="delete_thread",
-        queryset=qs,
-        changes={"deleted_at": timezone.now(), "deleted_by": actor},
-        thread=thread,
-        reason=clean_reason(reason),
-    )
+    with transaction.atomic():
+        changed = _transition(
+            actor=actor,
+            action="delete_thread",
+            queryset=qs,
+            changes={"deleted_at": timezone.now(), "deleted_by": actor},
+            thread=thread,
+            reason=clean_reason(reason),
+        )
+        if changed:
+            extensions.thread_deleted(thread)
+    return changed
 
 
 def restore_thread(*, actor, thread) -> bool:

@@ -222,7 +222,7 @@ def test_verified_merchant_creates_each_kind_in_their_thread(seller, shop, shop_
     assert response.status_code == 201, response.content
     data = response.json()
     offer = Offer.objects.get(pk=data["id"])
-    assert (offer.kind, offer.thread, offer.merchant, offer.title) == (kind, shop_thread, shop, body["title"])
+    assert (offer.kind, offer.thread_id, offer.merchant, offer.title) == (kind, shop_thread.pk, shop, body["title"])
     assert offer.status == Offer.Status.LIVE
     assert {field: offer.terms[field] for field in body["terms"]} == body["terms"]
     assert data["kind"] == kind

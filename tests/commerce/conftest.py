@@ -66,9 +66,13 @@ def clock(monkeypatch):
 
 
 def thread_events(thread):
-    """The text of the event lines posted in a thread, in English, oldest first. An event
-    stores its msgid in ``body`` and its values in ``params`` (forum.messages)."""
-    rows = Post.objects.filter(thread=thread, kind=Post.Kind.EVENT).order_by("id").values_list("body", "params")
+    """The text of the event lines posted in a thread (or thread id), in English, oldest
+    first. An event stores its msgid in ``body`` and its values in ``params`` (forum.messages)."""
+    rows = (
+        Post.objects.filter(thread_id=getattr(thread, "pk", thread), kind=Post.Kind.EVENT)
+        .order_by("id")
+        .values_list("body", "params")
+    )
     return [messages.english(body, params) if params else body for body, params in rows]
 
 

@@ -200,7 +200,7 @@ def test_last_unit_sells_the_offer_out_and_returned_units_reopen_it(flash, buyer
         last, _ = claim(offer_id=flash.pk, buyer=factories.user(), quantity=3)
     assert fresh(flash).status == Offer.Status.SOLD_OUT
     assert flash.stock_left == 0
-    assert "Flash sale sold out: Tea tins" in thread_events(flash.thread)
+    assert "Flash sale sold out: Tea tins" in thread_events(flash.thread_id)
     assert refused(Conflict, flash, factories.user(), 1).code == errors.SOLD_OUT
 
     orders.transition(order_id=last.order.pk, to_status="cancelled", actor=last.buyer)

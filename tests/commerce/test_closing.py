@@ -108,7 +108,7 @@ def test_succeeded_group_buy_turns_every_commitment_into_one_order_at_the_tier_p
         assert commitment.unit_price == Decimal("17.50")
     assert fresh(gone).status == Claim.Status.WITHDRAWN
 
-    assert thread_events(group.thread) == ["Group-buy succeeded: 37 units at 17.50 EUR"]
+    assert thread_events(group.thread_id) == ["Group-buy succeeded: 37 units at 17.50 EUR"]
     for member in buyers:
         member_orders = Order.objects.filter(buyer=member)
         told = notes(member, "offer_succeeded")
@@ -162,7 +162,7 @@ def test_failed_group_buy_releases_every_commitment_and_tells_every_buyer(
     assert group.result_unit_price is None
     assert not Order.objects.exists()
     assert {fresh(c).status for c in taken} == {Claim.Status.RELEASED}
-    assert thread_events(group.thread) == ["Group-buy failed: 9 of 10 units committed"]
+    assert thread_events(group.thread_id) == ["Group-buy failed: 9 of 10 units committed"]
     for member in buyers:
         (note,) = notes(member)
         assert note.kind == "offer_failed"
@@ -174,7 +174,7 @@ def test_group_buy_without_any_commitment_fails_quietly(group, django_capture_on
     with django_capture_on_commit_callbacks(execute=True):
         assert lifecycle.close_offer(offer_id=group.pk, now=group.ends_at) is True
     assert fresh(group).status == Offer.Status.FAILED
-    assert thread_events(group.thread) == ["Group-buy failed: 0 of 10 units committed"]
+    assert thread_events(group.thread_id) == ["Group-buy failed: 0 of 10 units committed"]
     assert not Notification.objects.exists()
 
 
@@ -203,7 +203,7 @@ def test_sale_closes_as_closed_or_sold_out(
     offer = fresh(offer)
     assert offer.status == status
     assert offer.closed_at == offer.ends_at
-    assert thread_events(offer.thread)[-1] == event.format(label=label)
+    assert thread_events(offer.thread_id)[-1] == event.format(label=label)
     assert list(Order.objects.values_list("id", "status")) == before  # reservations wait for payment as before
 
 
@@ -260,7 +260,7 @@ def test_cancelling_a_group_buy_releases_commitments_and_tells_buyers_why(
     assert group.closed_at is not None
     assert {fresh(c).status for c in taken} == {Claim.Status.RELEASED}
     assert not Order.objects.exists()
-    assert thread_events(group.thread) == ["Group-buy cancelled by the merchant: Mill burnt down"]
+    assert thread_events(group.thread_id) == ["Group-buy cancelled by the merchant: Mill burnt down"]
     for member in buyers:
         (note,) = notes(member)
         assert note.kind == "offer_cancelled"
@@ -298,7 +298,7 @@ def test_cancelling_a_sale_cancels_pending_and_paid_orders_with_the_reason(
     assert Order.objects.get(claim=shipped).status == Order.Status.SHIPPED  # already on its way: not touched
     assert notes(shipped.buyer) == []
     assert fresh(offer).status == Offer.Status.CANCELLED
-    assert thread_events(offer.thread) == ["Flash sale cancelled by the merchant: Wrong labels"]
+    assert thread_events(offer.thread_id) == ["Flash sale cancelled by the merchant: Wrong labels"]
 
 
 def test_staff_may_cancel_and_strangers_may_not(group, buyer):
@@ -314,7 +314,7 @@ def test_staff_may_cancel_and_strangers_may_not(group, buyer):
 def test_a_staff_cancellation_is_not_blamed_on_the_merchant(group, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         lifecycle.cancel_offer(offer_id=group.pk, actor=factories.staff(), reason="Counterfeit goods")
-    (event,) = thread_events(group.thread)
+    (event,) = thread_events(group.thread_id)
     assert "Counterfeit goods" in event
     assert "by the merchant" not in event
 

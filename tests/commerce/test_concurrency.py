@@ -93,7 +93,9 @@ def test_two_closes_at_the_same_moment_close_once(round_):
     )
     assert OrderEvent.objects.filter(order__offer=offer).count() == 4
     assert (
-        Post.objects.filter(thread=offer.thread, kind=Post.Kind.EVENT, body__startswith="Group-buy succeeded").count()
+        Post.objects.filter(
+            thread_id=offer.thread_id, kind=Post.Kind.EVENT, body__startswith="Group-buy succeeded"
+        ).count()
         == 1
     )
     assert Notification.objects.filter(kind="offer_succeeded").count() == 4

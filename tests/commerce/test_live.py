@@ -246,11 +246,11 @@ def test_the_countdown_words_are_given_to_the_script_in_the_reader_s_language(cl
 
 
 def views_of(thread):
-    return {row.day: row.views for row in ThreadViewDay.objects.filter(thread=thread)}
+    return {row.day: row.views for row in ThreadViewDay.objects.filter(thread_id=thread.pk)}
 
 
 def viewers_of(thread):
-    return sorted(ThreadViewer.objects.filter(thread=thread).values_list("day", "viewer"))
+    return sorted(ThreadViewer.objects.filter(thread_id=thread.pk).values_list("day", "viewer"))
 
 
 def test_thread_views_and_unique_viewers_are_counted_per_day(shop, deals, clock):

@@ -67,7 +67,7 @@ def test_verified_merchant_posts_a_live_offer_in_their_own_deals_thread(
     assert offer.status == Offer.Status.LIVE
     assert offer.opened_at is not None
     assert offer.merchant == merchant
-    assert offer.thread == merchant_thread
+    assert offer.thread_id == merchant_thread.pk
     assert offer.currency == "EUR"
     assert offer.terms["unit_price" if kind != "dutch_auction" else "start_price"] in ("19.90", "9.90", "100.00")
     label = dict(Offer.Kind.choices)[kind]

@@ -159,7 +159,7 @@ def test_one_broken_offer_does_not_stop_the_others(merchant, buyers, soon, djang
     assert set(Claim.objects.filter(offer=broken).values_list("status", flat=True)) == {"active"}
     assert not Order.objects.filter(offer=broken).exists()
     assert Order.objects.filter(offer=first).count() == 3
-    assert thread_events(broken.thread) == []
+    assert thread_events(broken.thread_id) == []
 
     # The next sweep tries the broken one again and touches nothing else.
     before = world()

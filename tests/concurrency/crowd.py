@@ -9,6 +9,7 @@ event loop (``asyncio.run``) between the synchronous parts of a test.
 import asyncio
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 CONNECT_TIMEOUT = 30
@@ -145,7 +146,15 @@ async def crowd_async(base: str, calls: list[Call], during=None) -> list[Answer]
 
 
 def crowd(base: str, calls: list[Call], during=None) -> list[Answer]:
-    return asyncio.run(crowd_async(base, calls, during))
+    """The crowd on an event loop of its own. When this thread already runs one (Playwright's
+    sync API leaves one behind once a browser test has run in the session), it goes in a
+    thread of its own, since asyncio.run refuses to nest."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(crowd_async(base, calls, during))
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, crowd_async(base, calls, during)).result()
 
 
 def one(base: str, call: Call) -> Answer:

@@ -128,7 +128,7 @@ def test_group_buy_composed_with_a_thread_succeeds_at_the_tier_price(locale, new
     card = seller.locator(".offer-card")
     expect(card).to_be_visible()
     thread = Thread.objects.get(title="Apple boxes from the orchard")
-    offer = Offer.objects.get(thread=thread)
+    offer = Offer.objects.get(thread_id=thread.pk)
     assert (offer.kind, offer.starts_at, offer.ends_at) == ("group_buy", starts, ends)  # read in the site's zone
     assert offer.terms["tiers"] == [{"min_quantity": 4, "unit_price": "17.90"}]
     assert seller.url.split("#")[0].endswith(thread.get_absolute_url())

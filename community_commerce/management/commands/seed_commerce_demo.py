@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from community_commerce import forum_adapter
+from community_commerce.adapters import get_adapter
 from community_commerce.models import Merchant, Offer
 from community_commerce.services import claim, merchants, post_offer
 
@@ -74,7 +74,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         users = get_user_model().objects
         grocer = users.filter(username="greengrocer").first()
-        deals = forum_adapter.get_category("deals")
+        adapter = get_adapter()
+        deals = adapter.find_category("deals")
         if grocer is None or deals is None:
             raise CommandError("Run `manage.py seed_demo` first.")
         merchant = Merchant.objects.filter(user=grocer).first() or merchants.apply(
@@ -86,14 +87,12 @@ class Command(BaseCommand):
         merchants.verify(merchant=merchant, reason="demo")
         now = timezone.now()
         for spec in DEMO:
-            thread = forum_adapter.find_thread(category=deals, title=spec["title"])
+            thread = adapter.find_thread(category_id=deals, title=spec["title"])
             if thread is None:
-                thread = forum_adapter.start_thread(
-                    author=grocer, category=deals, title=spec["title"], body=spec["body"], check_flood=False
-                )
-            if Offer.objects.filter(thread=thread, closed_at__isnull=True).exclude(status="cancelled").exists():
+                thread = adapter.start_thread(author=grocer, category_id=deals, title=spec["title"], body=spec["body"])
+            if Offer.objects.filter(thread_id=thread.id, closed_at__isnull=True).exclude(status="cancelled").exists():
                 continue
-            offer = post_offer.create_offer(user=grocer, thread_id=thread.pk, currency="EUR", **spec["offer"](now))
+            offer = post_offer.create_offer(user=grocer, thread_id=thread.id, currency="EUR", **spec["offer"](now))
             for username, quantity in spec["claims"]:
                 buyer = users.filter(username=username).first()
                 if buyer:

@@ -1,0 +1,53 @@
+"""rows.insert writes what the ORM's save() would, for the claim's hot path."""
+
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from community_commerce import rows
+from community_commerce.models import Claim, Order, OrderEvent
+from community_commerce.services.orders import build_order
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_inserted_claim_order_and_event_read_back_as_written():
+    offer = factories.offer("flash_sale", currency="BHD", terms={"unit_price": "1.250"})
+    buyer = factories.user()
+    now = timezone.now()
+    claim = rows.insert(
+        Claim(offer_id=offer.pk, buyer=buyer, quantity=3, unit_price=Decimal("1.250"), status="ordered", created_at=now)
+    )
+    assert claim.pk and not claim._state.adding
+    order = rows.insert(
+        build_order(claim_id=claim.pk, buyer_id=buyer.pk, quantity=3, offer=offer, unit_price=Decimal("1.250"), now=now)
+    )
+    event = rows.insert(OrderEvent(order=order, at=now, actor_id=buyer.pk, to_status=order.status, reason="claimed"))
+
+    stored = Claim.objects.get(pk=claim.pk)
+    assert (stored.quantity, stored.unit_price, stored.status, stored.created_at) == (
+        3,
+        Decimal("1.250"),
+        "ordered",
+        now,
+    )
+    assert stored.idempotency_key is None and stored.notified_at is None
+    saved = Order.objects.get(pk=order.pk)
+    assert (saved.number, saved.total, saved.currency, saved.claim_id) == (
+        order.number,
+        Decimal("3.750"),
+        "BHD",
+        claim.pk,
+    )
+    assert saved.created_at == now and saved.status == Order.Status.PENDING_PAYMENT
+    assert OrderEvent.objects.get(pk=event.pk).reason == "claimed"
+
+
+def test_the_database_constraints_still_hold():
+    from django.db import IntegrityError, transaction
+
+    offer = factories.offer("flash_sale")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        rows.insert(Claim(offer_id=offer.pk, buyer=factories.user(), quantity=0, unit_price=Decimal("1.00")))
