@@ -24,7 +24,7 @@ from functools import lru_cache
 from crawleruseragents import is_crawler
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
@@ -46,6 +46,7 @@ from community_commerce.models import (
 )
 from community_commerce.models.link import FORUM_CHANNEL
 from community_commerce.services.coupons import clean_channel
+from community_commerce.services.stats import add_to_day
 
 log = logging.getLogger(__name__)
 
@@ -284,14 +285,7 @@ def _flush_one(client, link_id, day, batch) -> int:
 
 
 def _add_visits(link_id, day, visits) -> None:
-    rows = LinkVisitDay.objects.filter(link_id=link_id, day=day)
-    if rows.update(visits=F("visits") + visits):
-        return
-    try:
-        with transaction.atomic():
-            LinkVisitDay.objects.create(link_id=link_id, day=day, visits=visits)
-    except IntegrityError:  # created meanwhile
-        rows.update(visits=F("visits") + visits)
+    add_to_day(LinkVisitDay, "visits", visits, link_id=link_id, day=day)
 
 
 def pending_visits(link_ids, *, now=None) -> dict[int, int]:
