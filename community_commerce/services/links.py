@@ -176,7 +176,10 @@ def record_visit(request, response, info, *, now=None) -> bool:
     user = request.user
     visitor = f"m:{user.pk}" if user.is_authenticated else "v:" + salted_hmac(_SALT, visitor_id).hexdigest()[:32]
     day = timezone.localdate(now).isoformat()
-    _count(info["id"], day, visitor)
+    try:
+        _count(info["id"], day, visitor)
+    except Exception:  # figures never break the redirect (Redis away): the visit is remembered anyway
+        log.exception("counting a visit of link %s failed", info["id"])
     response.set_signed_cookie(
         COOKIE,
         f"{info['code']}:{int(now.timestamp())}:{visitor_id}",

@@ -286,3 +286,13 @@ def test_visits_to_a_link_of_the_past_still_count_and_the_page_shows_them(link, 
     page = browser(sharer).get("/deals/me/links/").content.decode()
     assert f"/r/{link.code}" in page
     assert LinkVisitDay.objects.filter(link=link).count() == 2
+
+
+def test_a_visit_still_redirects_and_remembers_the_link_when_redis_cannot_count(link, flash, monkeypatch):
+    def away(*args, **kwargs):
+        raise ConnectionError("redis away")
+
+    monkeypatch.setattr(links, "_count", away)
+    response = visit(browser(), link)
+    assert response.status_code == 302 and response["Location"] == flash.get_absolute_url()
+    assert links.COOKIE in response.cookies
