@@ -10,8 +10,9 @@ Giving units back (stock.return_units) takes the tally before the offer, so the 
 orders never cross into a deadlock.
 
 A coupon (services/coupons.py) is checked before anything is written; its use row is
-written with the claim and its counter UPDATE comes just before the stock UPDATE (a
-group-buy: after it), so a refused coupon rolls everything back. The claim's channel
+written with the claim, and its counter is taken in the stock UPDATE itself on
+PostgreSQL (a WITH clause: coupon row, then offer row, one round trip), just before it
+on SQLite, and after it for a group-buy; a refused coupon rolls everything back. The claim's channel
 and link are decided here, once (services/links.py, ARCHITECTURE.md rule 10).
 """
 
@@ -188,10 +189,11 @@ def _take_reservation(*, offer, kind, buyer, quantity, key, now, coupon, channel
         coupons.record_use(coupon=coupon, claim=new_claim)
     order = create_reservation_order(claim=new_claim, offer=offer, unit_price=unit_price, now=now)
     Claim.order.related.set_cached_value(new_claim, order)
-    if coupon is not None:
+    combined = coupon is not None and stock.counts_coupon_with_units()
+    if coupon is not None and not combined:
         coupons.count_use(coupon=coupon)
     _open_if_due(offer, now)
-    _take_units(offer, quantity)
+    _take_units(offer, quantity, coupon=coupon if combined else None)
     return new_claim
 
 
@@ -211,11 +213,16 @@ def _open_if_due(offer, now) -> None:
         lifecycle.open_offer(offer_id=offer.pk, now=now)
 
 
-def _take_units(offer, quantity) -> int:
-    """The stock UPDATE; returns the units now committed. Refused: raise why."""
-    committed, sold_it_out = stock.take_units(offer=offer, quantity=quantity)
+def _take_units(offer, quantity, coupon=None) -> int:
+    """The stock UPDATE (counting the coupon's use too, when given); returns the units now
+    committed. Refused: raise why."""
+    committed, sold_it_out, counted = stock.take_units(
+        offer=offer, quantity=quantity, coupon_id=coupon.pk if coupon is not None else None
+    )
     if committed is None:
         _explain_refusal(offer, quantity)
+    if not counted:
+        raise coupons.gone()
     if sold_it_out:
         lifecycle.announce_sold_out(offer=offer)
     return committed

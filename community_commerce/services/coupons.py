@@ -196,14 +196,14 @@ def take(*, coupon_id, member, now=None) -> tuple[CouponGrant, bool]:
             if not Coupon.objects.filter(pk=coupon.pk, handed_out__lt=F("max_uses")).update(
                 handed_out=F("handed_out") + 1
             ):
-                raise _gone()
+                raise gone()
     except IntegrityError:  # the same member from two sessions at once: the first grant stands
         return CouponGrant.objects.get(coupon=coupon, member=member), False
     grant.coupon = coupon
     return grant, True
 
 
-def _gone() -> Conflict:
+def gone() -> Conflict:
     return Conflict(_("All these coupons are gone."), code=errors.COUPONS_GONE)
 
 
@@ -302,7 +302,7 @@ def count_use(*, coupon) -> None:
             [coupon.pk],
         )
         if cursor.rowcount != 1:
-            raise _gone()
+            raise gone()
 
 
 # --- Uses come back ----------------------------------------------------------------------------------
