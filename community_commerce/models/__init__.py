@@ -1,4 +1,6 @@
 from community_commerce.models.claim import Claim, ClaimTally, OfferReminder
+from community_commerce.models.coupon import Coupon, CouponGrant, CouponUse
+from community_commerce.models.link import Attribution, LinkVisitDay, LinkVisitor, Referral, ShareLink
 from community_commerce.models.merchant import Merchant, MerchantEvent
 from community_commerce.models.notice import Notice, ThreadEvent
 from community_commerce.models.offer import Offer
@@ -6,8 +8,14 @@ from community_commerce.models.order import Order, OrderEvent
 from community_commerce.models.stats import ThreadViewDay, ThreadViewer
 
 __all__ = [
+    "Attribution",
     "Claim",
     "ClaimTally",
+    "Coupon",
+    "CouponGrant",
+    "CouponUse",
+    "LinkVisitDay",
+    "LinkVisitor",
     "Merchant",
     "MerchantEvent",
     "Notice",
@@ -15,6 +23,8 @@ __all__ = [
     "OfferReminder",
     "Order",
     "OrderEvent",
+    "Referral",
+    "ShareLink",
     "ThreadEvent",
     "ThreadViewDay",
     "ThreadViewer",
