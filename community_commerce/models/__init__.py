@@ -1,5 +1,7 @@
 from community_commerce.models.claim import Claim, ClaimTally, OfferReminder
+from community_commerce.models.coupon import Coupon, CouponGrant, CouponUse
 from community_commerce.models.dispute import Dispute, DisputeMessage
+from community_commerce.models.link import Attribution, LinkVisitDay, LinkVisitor, Referral, ShareLink
 from community_commerce.models.merchant import Merchant, MerchantEvent
 from community_commerce.models.notice import Notice, ThreadEvent
 from community_commerce.models.offer import Offer
@@ -10,11 +12,17 @@ from community_commerce.models.reputation import FlaggedMerchant, MerchantReputa
 from community_commerce.models.stats import ThreadViewDay, ThreadViewer
 
 __all__ = [
+    "Attribution",
     "Claim",
     "ClaimTally",
+    "Coupon",
+    "CouponGrant",
+    "CouponUse",
     "Dispute",
     "DisputeMessage",
     "FlaggedMerchant",
+    "LinkVisitDay",
+    "LinkVisitor",
     "Merchant",
     "MerchantEvent",
     "MerchantReputation",
@@ -25,6 +33,8 @@ __all__ = [
     "OrderEvent",
     "Rating",
     "ReceiptReminder",
+    "Referral",
+    "ShareLink",
     "ThreadEvent",
     "ThreadViewDay",
     "ThreadViewer",

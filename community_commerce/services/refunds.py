@@ -8,7 +8,8 @@ is safe to run twice on its own as well: it changes a row only through a conditi
 or a unique constraint of its own, never a read-check-write.
 
 The steps run in the order of ``STEPS``, which is also the order in which they lock rows:
-the claim, the member's tally, the offer row (and the Redis gate), then the ledgers. The
+the claim, the member's tally, the coupon's use, the offer row (and the Redis gate), then
+the ledgers. The
 tally before the offer is the lock order of a crowd sale's claim (services/claim.py), so an
 unwinding never deadlocks against a claim.
 
@@ -88,8 +89,9 @@ def return_units(unwind: Unwind) -> None:
 STEPS: list[Step] = [
     Step("claim", "community_commerce.services.refunds.end_claim"),
     Step("allowance", "community_commerce.services.refunds.return_allowance"),
-    # Issue 10 (coupons): Step("coupon_use", "community_commerce.services.coupons.release_for_order") here,
-    # between the tally and the offer row, where return_units(between=...) releases it on a withdrawal.
+    # The coupon's use: between the tally and the offer row, where return_units(between=...)
+    # releases a withdrawn claim's use too.
+    Step("coupon_use", "community_commerce.services.coupons.release_for_order"),
     Step("units", "community_commerce.services.refunds.return_units"),
     # Issue 11 (commissions): Step("commissions", "...services.commissions.reverse_for_order"): pending
     # entries void, approved or paid ones a `reversed` entry (unique per order, beneficiary and kind).

@@ -1,6 +1,6 @@
 """Races of buyer protection on PostgreSQL (the thread-race style of test_concurrency.py):
-a dispute resolved twice at once refunds once, its stock and every registered reversal
-given back once; two opposite decisions at once leave one; two disputes opened at once
+a dispute resolved twice at once refunds once, its stock, its coupon's use and every
+registered reversal given back once; two opposite decisions at once leave one; two disputes opened at once
 leave one. SQLite lets one writer in at a time, so these are skipped there."""
 
 import threading
@@ -8,7 +8,7 @@ import threading
 import pytest
 from django.test import Client
 
-from community_commerce.models import ClaimTally, Dispute, Order, OrderEvent
+from community_commerce.models import ClaimTally, Coupon, CouponUse, Dispute, Order, OrderEvent
 from community_commerce.services import disputes, refunds
 from tests import factories
 from tests.api.test_commerce_api import login_token
@@ -49,8 +49,9 @@ def api_post(user, path, body):
 @pytest.mark.parametrize("round_", range(3))
 def test_a_refund_resolved_twice_at_once_gives_the_flash_sale_s_stock_back_once(round_, registered):
     shop = Shop(stock=5, per_user_limit=5)
-    order = shop.order(S.SHIPPED, quantity=3)
-    other = shop.order(S.PAID, quantity=1)
+    coupon = shop.coupon(code=f"RACE{round_}", max_uses=2)
+    order = shop.order(S.SHIPPED, quantity=3, coupon=coupon.code)
+    other = shop.order(S.PAID, quantity=1, buyer=shop.stranger, coupon=coupon.code)
     dispute = disputes.open_dispute(order_id=order.pk, buyer=shop.buyer, reason="not_received", details="Lost")
     second_staff = factories.staff(f"staff-two-{round_}")
     body = '{"outcome": "refund", "reason": "Lost in the post"}'
@@ -63,10 +64,15 @@ def test_a_refund_resolved_twice_at_once_gives_the_flash_sale_s_stock_back_once(
     shop.offer.refresh_from_db()
     assert order.status == S.REFUNDED
     assert shop.offer.sold == 1  # 4 were sold; the 3 of the refunded order are back, once
-    assert ClaimTally.objects.get(offer=shop.offer, buyer=shop.buyer).taken == 1
+    assert ClaimTally.objects.get(offer=shop.offer, buyer=shop.buyer).taken == 0
     assert OrderEvent.objects.filter(order=order, to_status=S.REFUNDED).count() == 1
     assert registered == [order.pk]
     assert Order.objects.get(pk=other.pk).status == S.PAID
+    assert Coupon.objects.get(pk=coupon.pk).uses == 1  # the refunded order's use back, once; the other's kept
+    assert dict(CouponUse.objects.values_list("member__username", "status")) == {
+        "buyer": "released",
+        "stranger": "live",
+    }
 
 
 def test_a_refund_resolved_while_another_holds_the_dispute_waits_and_changes_nothing(registered):

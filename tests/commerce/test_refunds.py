@@ -5,7 +5,9 @@ safe to run twice on its own."""
 
 import pytest
 
-from community_commerce.models import Claim, ClaimTally, Offer, Order
+from decimal import Decimal
+
+from community_commerce.models import Claim, ClaimTally, Coupon, CouponUse, Offer, Order
 from community_commerce.services import lifecycle, orders, refunds
 from tests.commerce.trust_support import Shop
 
@@ -43,7 +45,7 @@ def registered(monkeypatch):
 
 def test_the_steps_run_in_the_lock_order_of_a_claim():
     names = [step.name for step in refunds.STEPS]
-    assert names[:3] == ["claim", "allowance", "units"]  # the claim decides; tally before the offer row
+    assert names[:4] == ["claim", "allowance", "coupon_use", "units"]  # the claim decides; tally, use, offer row
 
 
 def test_a_merchant_refund_runs_every_step_once_and_gives_the_units_back(
@@ -76,6 +78,18 @@ def test_every_way_an_order_ends_unkept_goes_through_the_same_door(
     with django_capture_on_commit_callbacks(execute=True):
         orders.transition(order_id=order.pk, to_status=move, actor=actor, reason="Because")
     assert registered == [(order.pk, status, move, refund, 1), ("after commit", order.pk)]
+
+
+def test_a_refund_gives_the_coupon_s_use_back_once(shop):
+    coupon = shop.coupon(max_uses=1)
+    order = shop.order(S.PAID, coupon=coupon.code)
+    assert (Coupon.objects.get(pk=coupon.pk).uses, order.discount) == (1, Decimal("1.00"))
+    orders.transition(order_id=order.pk, to_status=S.REFUNDED, actor=shop.seller, reason="Out of apples")
+    orders.transition(order_id=order.pk, to_status=S.REFUNDED, actor=shop.seller, reason="Again")
+    refunds.unwind(order=order, from_status=S.PAID, to_status=S.REFUNDED, reason="once more", now=order.updated_at)
+    assert Coupon.objects.get(pk=coupon.pk).uses == 0
+    assert list(CouponUse.objects.values_list("status", flat=True)) == ["released"]
+    shop.order(S.PAID, buyer=shop.stranger, coupon=coupon.code)  # the use is there to take again
 
 
 def test_a_kept_order_unwinds_nothing(shop, registered, django_capture_on_commit_callbacks):

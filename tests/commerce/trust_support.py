@@ -17,7 +17,7 @@ from community_commerce.models import (
     Rating,
     ReceiptReminder,
 )
-from community_commerce.services import disputes, orders, ratings
+from community_commerce.services import coupons, disputes, orders, ratings
 from community_commerce.services.claim import claim
 from tests import factories
 
@@ -37,11 +37,12 @@ class Shop:
             terms={"unit_price": price, "reservation_minutes": 15},
         )  # fmt: skip
 
-    def order(self, status=S.PENDING_PAYMENT, *, buyer=None, quantity=1, shipped_days_ago=None):
+    def order(self, status=S.PENDING_PAYMENT, *, buyer=None, quantity=1, shipped_days_ago=None, coupon=None):
         """An order of ``buyer`` (default: the shop's buyer) in ``status``, made the way
-        members make it. ``shipped_days_ago`` moves its "shipped" event into the past."""
+        members make it (with ``coupon``, a code). ``shipped_days_ago`` moves its "shipped"
+        event into the past."""
         buyer = buyer or self.buyer
-        taken, _ = claim(offer_id=self.offer.pk, buyer=buyer, quantity=quantity)
+        taken, _ = claim(offer_id=self.offer.pk, buyer=buyer, quantity=quantity, coupon=coupon)
         order = taken.order
         steps = {
             S.PENDING_PAYMENT: [],
@@ -64,6 +65,11 @@ class Shop:
         order.refresh_from_db()
         assert order.status == status
         return order
+
+    def coupon(self, code="THANKS", max_uses=10):
+        return coupons.create_coupon(
+            user=self.seller, offer_id=self.offer.pk, code=code, discount_type="amount", value="1.00", max_uses=max_uses
+        )
 
     def rated(self, stars=5, comment="Lovely", *, buyer=None):
         order = self.order(S.COMPLETED, buyer=buyer)
