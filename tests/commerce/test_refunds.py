@@ -3,9 +3,9 @@ being kept (expired, cancelled, refunded) runs every step of STEPS once, in orde
 the transaction that moved it; after-commit steps run once it commits; and each step is
 safe to run twice on its own."""
 
-import pytest
-
 from decimal import Decimal
+
+import pytest
 
 from community_commerce.models import Claim, ClaimTally, Coupon, CouponUse, Offer, Order
 from community_commerce.services import lifecycle, orders, refunds
