@@ -125,7 +125,7 @@ def open_dispute(*, order_id, buyer, reason, details, now=None) -> Dispute:
     if orders.role_of(buyer, order) != "buyer":
         raise NotAllowed(_("Only the buyer can open a dispute about an order."), code=errors.NOT_BUYER)
     problems = {}
-    if reason not in Dispute.Reason.values:
+    if not isinstance(reason, str) or reason not in Dispute.Reason.values:
         problems["reason"] = [_("Choose not_received, not_as_described or other.")]
     try:
         details = _text(details, "details", DETAILS_MAX)
@@ -193,7 +193,7 @@ def resolve(*, dispute_id, actor, outcome, reason, now=None) -> tuple[Dispute, b
     """A handler who is no party settles the dispute. Returns (dispute, changed): the same
     decision again changes nothing; a different one on a settled dispute is refused."""
     now = now or timezone.now()
-    if outcome not in OUTCOMES:
+    if not isinstance(outcome, str) or outcome not in OUTCOMES:
         raise InvalidInput(fields={"outcome": [_("Choose refund or reject.")]})
     reason = " ".join(str(reason or "").split())[:300]
     if not reason:

@@ -199,3 +199,26 @@ def test_every_new_operation_documents_its_answers():
     for (path, method), statuses in expected.items():
         assert set(schema[path][method]["responses"]) == statuses, path
     assert Dispute.objects.count() == 0
+
+
+@pytest.mark.parametrize("outcome", [{}, [], 1, None, "Refund"])
+def test_a_resolution_that_is_not_one_of_the_two_words_is_invalid(shop, outcome):
+    """Found by the fuzz: a JSON object as the outcome was a 500 (an unhashable key)."""
+    order = shop.order(S.DISPUTED)
+    with Unchanged():
+        body = refused(
+            Api(shop.staff).post(f"/disputes/{order.dispute.pk}/resolve", {"outcome": outcome, "reason": None}),
+            400,
+            "invalid",
+        )
+    assert list(body["fields"]) == ["outcome"]
+
+
+@pytest.mark.parametrize("path", ["disputes", "rating"])
+@pytest.mark.parametrize("value", [{}, [], {"a": 1}])
+def test_other_loose_inputs_answer_400_whatever_json_they_get(shop, path, value):
+    order = shop.order(S.COMPLETED)
+    body = {"reason": value, "details": "x"} if path == "disputes" else {"stars": value}
+    with Unchanged():
+        response = Api(shop.buyer).post(f"/orders/{order.pk}/{path}", body)
+    assert response.status_code == 400, response.content
