@@ -9,13 +9,13 @@ from django.test import Client
 from django.urls import reverse
 
 from community_commerce import errors, reasons
-from community_commerce.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from community_commerce.errors import NotFound
 from community_commerce.models import Dispute, DisputeMessage, Order
 from community_commerce.services import disputes, orders
 from forum.models import Notification
 from tests import factories
 from tests.commerce.conftest import notes
-from tests.commerce.trust_support import Shop, move_back, world
+from tests.commerce.trust_support import Shop, move_back, refused, world
 
 pytestmark = pytest.mark.django_db
 S = Order.Status
@@ -52,15 +52,6 @@ def test_the_buyer_opens_a_dispute_and_the_order_becomes_disputed(shop, status, 
     assert told[0].url == reverse("community_commerce:dispute", args=[dispute.pk])
     assert notes(shop.moderator, "dispute_opened") and notes(shop.staff, "dispute_opened")
     assert notes(shop.buyer, "dispute_opened") == []
-
-
-def refused(call, code):
-    before = world()
-    with pytest.raises((Conflict, InvalidInput, NotAllowed, NotFound)) as exc:
-        call()
-    assert exc.value.code == code, exc.value.message
-    assert world() == before
-    return exc.value
 
 
 def test_a_second_dispute_on_the_same_order_is_refused(shop):

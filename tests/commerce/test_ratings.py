@@ -11,12 +11,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from community_commerce import errors
-from community_commerce.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from community_commerce.errors import NotFound
 from community_commerce.models import Order, Rating
 from community_commerce.services import disputes, ratings, reputation
 from community_commerce.services.schedule import sweep
 from tests.commerce.conftest import notes
-from tests.commerce.trust_support import Shop, world
+from tests.commerce.trust_support import Shop, refused
 
 pytestmark = pytest.mark.django_db
 S = Order.Status
@@ -25,14 +25,6 @@ S = Order.Status
 @pytest.fixture
 def shop():
     return Shop()
-
-
-def refused(call, code):
-    before = world()
-    with pytest.raises((Conflict, InvalidInput, NotAllowed, NotFound)) as exc:
-        call()
-    assert exc.value.code == code, exc.value.message
-    assert world() == before
 
 
 def test_the_buyer_rates_a_completed_order_once(shop, django_capture_on_commit_callbacks):

@@ -12,17 +12,11 @@ from community_commerce.models import ClaimTally, Coupon, CouponUse, Dispute, Or
 from community_commerce.services import disputes, refunds
 from tests import factories
 from tests.api.test_commerce_api import login_token
-from tests.commerce.test_concurrency import at_once, on_postgresql, staged
+from tests.commerce import test_concurrency
+from tests.commerce.test_concurrency import at_once, staged
 from tests.commerce.trust_support import Shop
 
-pytestmark = [
-    pytest.mark.skipif(
-        not on_postgresql(),
-        reason="PostgreSQL only: SQLite lets one writer in at a time, so these races cannot be staged there",
-    ),
-    pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = test_concurrency.pytestmark  # PostgreSQL only, transactional
 S = Order.Status
 REVERSED = []
 LOCK = threading.Lock()

@@ -4,8 +4,10 @@ a forum moderator and a stranger, and orders brought to any status through the s
 
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 
+from community_commerce.errors import CommerceError
 from community_commerce.models import (
     Claim,
     ClaimTally,
@@ -98,3 +100,13 @@ def world():
         list(Rating.objects.order_by("id").values_list("id", "stars", "published_at", "replied_at", "hidden_at")),
         ReceiptReminder.objects.count(),
     )
+
+
+def refused(call, code):
+    """``call`` is refused with the stable ``code`` and changes nothing; the error is returned."""
+    before = world()
+    with pytest.raises(CommerceError) as exc:
+        call()
+    assert exc.value.code == code, exc.value.message
+    assert world() == before
+    return exc.value
