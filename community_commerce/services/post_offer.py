@@ -112,8 +112,9 @@ def clean_offer(*, kind, title, description, currency, starts_at, ends_at, stock
 def check_offer(*, user, thread_id=None, now, **fields):
     """Every check ``create_offer`` makes, in its order, without writing anything:
     the member is a verified merchant, may post in the thread (when ``thread_id``
-    is given), and every field is valid. Returns ``(merchant, thread (a ThreadRef),
-    cleaned fields)``; raises NotAllowed, NotFound or InvalidInput.
+    is given), every field is valid, and a new shop's offer is within its limit.
+    Returns ``(merchant, thread (a ThreadRef), cleaned fields)``; raises NotAllowed,
+    NotFound, InvalidInput or Conflict (``merchant_limit``).
 
     Without a thread it answers "would this offer be accepted?" before the thread
     exists, as the new-thread composer asks; ``create_offer`` checks the thread later."""

@@ -15,6 +15,7 @@ shop at once after commit. The database decides what is shown; this is its summa
   dispute is not yet held against the shop, a rejected one never is.
 """
 
+import logging
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -25,6 +26,7 @@ from django.utils import timezone
 from community_commerce.conf import conf
 from community_commerce.models import Dispute, Merchant, MerchantReputation, Order, OrderEvent, Rating
 
+log = logging.getLogger(__name__)
 S = Order.Status
 RATE = Decimal("0.0001")
 STARS = Decimal("0.01")
@@ -115,8 +117,6 @@ def refresh_due(*, now=None, limit=50) -> int:
     """The sweeper's part: stale rows, rows older than REPUTATION_MAX_AGE, and shops (not
     pending review) without a row yet, up to ``limit``. Each on its own: one failure never
     blocks the rest."""
-    import logging
-
     now = now or timezone.now()
     old = now - timedelta(seconds=conf.REPUTATION_MAX_AGE)
     due = list(
@@ -132,9 +132,7 @@ def refresh_due(*, now=None, limit=50) -> int:
         try:
             done += refresh(merchant_id, now=now) is not None
         except Exception:
-            logging.getLogger(__name__).exception(
-                "reputation of merchant %s failed; the next sweep tries again", merchant_id
-            )
+            log.exception("reputation of merchant %s failed; the next sweep tries again", merchant_id)
     return done
 
 

@@ -128,7 +128,6 @@ def merchant_page(request, pk):
             "reputation": row,
             "ratings": found,
             "is_moderator": get_adapter().is_moderator(request.user),
-            "hide_form": ReasonRequiredForm(),
             "new_shop": limits.is_new(merchant, completed=row.completed_orders) if row else True,
         },
     )

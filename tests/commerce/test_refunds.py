@@ -6,6 +6,8 @@ safe to run twice on its own."""
 from decimal import Decimal
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 
 from community_commerce.models import Claim, ClaimTally, Coupon, CouponUse, Offer, Order
 from community_commerce.services import lifecycle, orders, refunds
@@ -123,3 +125,23 @@ def test_each_step_is_safe_to_run_twice_on_its_own(shop):
         Offer.objects.get(pk=shop.offer.pk).sold,
         list(ClaimTally.objects.values_list("taken", flat=True)),
     ) == before
+
+
+def test_the_merchant_refunds_a_paid_order_from_its_page_with_a_reason(shop):
+    order = shop.order(S.PAID, quantity=2)
+    client = Client()
+    client.force_login(shop.seller)
+    page = client.get(reverse("community_commerce:order", args=[order.pk])).content.decode()
+    refund = reverse("community_commerce:order_refund", args=[order.pk])
+    assert refund in page and 'name="refund-reason"' in page
+    assert reverse("community_commerce:order_action", args=[order.pk, "cancel"]) not in page  # refunded, not cancelled
+    client.post(refund, {"refund-reason": "  "})
+    order.refresh_from_db()
+    assert order.status == S.PAID  # a reason is needed
+    client.post(refund, {"refund-reason": "Storm damage"})
+    order.refresh_from_db()
+    shop.offer.refresh_from_db()
+    assert (order.status, order.events.last().reason, shop.offer.sold) == (S.REFUNDED, "Storm damage", 0)
+    buyer = Client()
+    buyer.force_login(shop.buyer)
+    assert refund not in buyer.get(reverse("community_commerce:order", args=[order.pk])).content.decode()
