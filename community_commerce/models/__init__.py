@@ -1,4 +1,5 @@
 from community_commerce.models.claim import Claim, ClaimTally, OfferReminder
+from community_commerce.models.language import MemberLanguage
 from community_commerce.models.merchant import Merchant, MerchantEvent
 from community_commerce.models.notice import Notice, ThreadEvent
 from community_commerce.models.offer import Offer
@@ -8,6 +9,7 @@ from community_commerce.models.stats import ThreadViewDay, ThreadViewer
 __all__ = [
     "Claim",
     "ClaimTally",
+    "MemberLanguage",
     "Merchant",
     "MerchantEvent",
     "Notice",
