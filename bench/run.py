@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 DB_NAME = "cc_bench"
 RESULTS = ROOT / "bench" / "RESULTS.md"
 NOTES = ROOT / "bench" / "NOTES.md"
-BENCHES = ["claims", "close_latency", "close_10k", "thread_page", "crowd"]
+BENCHES = ["claims", "close_latency", "close_10k", "thread_page", "crowd", "sharing"]
 
 
 class Out:
@@ -169,6 +169,21 @@ def targets(results):
                 f"{trivial['p99']:.2f} s, lost {trivial['lost']}); oversold: {'YES' if oversold(r) else 'no'}",
                 status(sale["lost"] == 0 and trivial["lost"] == 0 and not oversold(r) and sale["p99"] <= TARGET_P99),
             ))  # fmt: skip
+    if share := results.get("sharing"):
+        rows.append((
+            "Claim with a coupon >= 0.9x a claim without one, zero over-use",
+            f"{share['runs']['coupon'].rate:.0f} vs {share['runs']['plain'].rate:.0f} req/s = "
+            f"{share['coupon_ratio']:.2f}x; over-use: {'YES' if share['overused'] else 'none'}",
+            status(share["coupon_ratio"] >= 0.9 and not share["overused"]),
+        ))  # fmt: skip
+        rows.append((
+            "/r/<code> >= 1.0x the trivial endpoint, no database write per click",
+            f"{share['runs']['visit'].rate:.0f} vs {share['runs']['trivial'].rate:.0f} req/s = "
+            f"{share['visit_ratio']:.2f}x; rows written by visits: {share['visit_rows']}, "
+            f"writes in one visit: {share['visit_writes']}; rolled up exactly: {'yes' if share['visits_match'] else 'NO'}",
+            status(share["visit_ratio"] >= 1.0 and share["visit_rows"] == 0 and share["visit_writes"] == 0
+                   and share["visits_match"]),
+        ))  # fmt: skip
     return rows
 
 

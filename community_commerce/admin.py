@@ -8,7 +8,18 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from community_commerce.errors import CommerceError
-from community_commerce.models import Claim, Merchant, MerchantEvent, Offer, Order, OrderEvent
+from community_commerce.models import (
+    Claim,
+    Coupon,
+    CouponGrant,
+    CouponUse,
+    Merchant,
+    MerchantEvent,
+    Offer,
+    Order,
+    OrderEvent,
+    ShareLink,
+)
 from community_commerce.money import format_money
 from community_commerce.services import lifecycle, merchants, orders
 
@@ -145,9 +156,9 @@ class OrderEventInline(admin.TabularInline):
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     list_display = ["number", "offer", "buyer", "merchant", "quantity", "total_shown", "status", "created_at"]
-    exclude = ["unit_price", "total"]
-    readonly_fields = ["unit_price_shown", "total_shown"]
-    list_filter = ["status", "currency", "merchant"]
+    exclude = ["unit_price", "discount", "total"]
+    readonly_fields = ["unit_price_shown", "discount_shown", "total_shown"]
+    list_filter = ["status", "currency", "channel", "merchant"]
     search_fields = ["number", "buyer__username", "merchant__display_name", "offer__title"]
     list_select_related = ["offer", "buyer", "merchant"]
     inlines = [OrderEventInline]
@@ -159,6 +170,10 @@ class OrderAdmin(admin.ModelAdmin):
     @admin.display(description=_("Unit price"))
     def unit_price_shown(self, order):
         return format_money(order.unit_price, order.currency)
+
+    @admin.display(description=_("Discount"))
+    def discount_shown(self, order):
+        return format_money(order.discount, order.currency)
 
     @admin.display(description=_("Total"), ordering="total")
     def total_shown(self, order):
@@ -175,3 +190,57 @@ class OrderAdmin(admin.ModelAdmin):
                 order_id=o.pk, to_status=Order.Status.CANCELLED, actor=request.user, reason=reason
             )[1],
         )
+
+
+# --- Coupons and share links: listed for operators, changed only through the services ---------------
+
+
+class _ReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class CouponUseInline(admin.TabularInline):
+    model = CouponUse
+    extra = 0
+    can_delete = False
+    fields = ["member", "claim", "status", "created_at", "released_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Coupon)
+class CouponAdmin(_ReadOnly):
+    list_display = ["code", "offer", "discount_type", "value", "uses", "max_uses", "handout", "handed_out", "channel"]
+    list_filter = ["discount_type", "handout", "channel"]
+    search_fields = ["code", "offer__title"]
+    list_select_related = ["offer"]
+    inlines = [CouponUseInline]
+
+
+@admin.register(CouponUse)
+class CouponUseAdmin(_ReadOnly):
+    list_display = ["coupon", "member", "claim", "status", "created_at", "released_at"]
+    list_filter = ["status"]
+    search_fields = ["coupon__code", "member__username"]
+    list_select_related = ["coupon", "member"]
+
+
+@admin.register(CouponGrant)
+class CouponGrantAdmin(_ReadOnly):
+    list_display = ["coupon", "member", "taken_at"]
+    search_fields = ["coupon__code", "member__username"]
+    list_select_related = ["coupon", "member"]
+
+
+@admin.register(ShareLink)
+class ShareLinkAdmin(_ReadOnly):
+    list_display = ["code", "owner", "kind", "channel", "offer", "created_at"]
+    list_filter = ["kind", "channel"]
+    search_fields = ["code", "owner__username", "offer__title"]
+    list_select_related = ["owner", "offer"]

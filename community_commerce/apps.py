@@ -9,6 +9,8 @@ class CommunityCommerceConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from community_commerce import signals
         from community_commerce.adapters import get_adapter
 
         get_adapter().connect()
+        signals.connect()

@@ -51,6 +51,11 @@ class _Conf:
         return _get("GATE_ENABLED", True)
 
     @property
+    def ATTRIBUTION_DAYS(self):
+        """How long a visit to a share link is remembered for the claims that follow (last link wins)."""
+        return _get("ATTRIBUTION_DAYS", 30)
+
+    @property
     def GATE_REDIS_URL(self):
         return _get("GATE_REDIS_URL", settings.CACHES["default"]["LOCATION"])
 

@@ -14,7 +14,7 @@ from django.utils.translation import ngettext
 from community_commerce.adapters import get_adapter
 from community_commerce.models import Claim, Merchant, Offer
 from community_commerce.money import format_money
-from community_commerce.services import stats, thread_events
+from community_commerce.services import card_coupons, stats, thread_events
 from community_commerce.services.offer_state import live_states, reader_claims, with_buyer_counts
 
 
@@ -51,7 +51,9 @@ def thread_offer_panel(request, thread, *, commerce_enabled=None) -> str:
     keeps the thread events itself, those events too."""
     user = request.user
     adapter = get_adapter()
-    offers = with_buyer_counts(Offer.objects.filter(thread_id=thread.id), reader=user)
+    offers = card_coupons.with_coupons(
+        with_buyer_counts(Offer.objects.filter(thread_id=thread.id), reader=user), reader=user
+    )
     if adapter.events_in_panel:
         offers = thread_events.with_events(offers)
     offers = list(offers.select_related("merchant").order_by("id"))
@@ -107,15 +109,19 @@ def viewer_parts(user, offers) -> dict[int, dict]:
     if user.is_authenticated and loose:
         for claim in Claim.objects.filter(offer__in=loose, buyer=user).select_related("order").order_by("id"):
             mine.setdefault(claim.offer_id, []).append(claim)
+    card_coupons.load(offers, user)
+    now = timezone.now()
     parts = {}
     for offer in offers:
         claims = mine.get(offer.pk, [])
         held = sum(c.quantity for c in claims if c.status in Claim.HOLDING)
+        is_merchant = user.is_authenticated and offer.merchant.user_id == user.pk
         parts[offer.pk] = {
             "my_claims": claims,
-            "is_merchant": user.is_authenticated and offer.merchant.user_id == user.pk,
+            "is_merchant": is_merchant,
             "held": held,
             "can_take": None if offer.per_user_limit is None else max(offer.per_user_limit - held, 0),
+            **card_coupons.card_coupons(offer, claims=claims, is_merchant=is_merchant, now=now),
         }
     return parts
 

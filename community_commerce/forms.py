@@ -3,6 +3,7 @@
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from community_commerce.conf import conf
 from community_commerce.models import Merchant, Offer
@@ -120,3 +121,59 @@ class OfferForm(forms.Form):
             field = name.removeprefix("terms.").split(".")[0]
             for message in messages:
                 self.add_error(field if field in self.fields else None, message)
+
+
+class CouponForm(forms.Form):
+    """The merchant's coupon form on an offer card: a handout of N coupons, or a public code."""
+
+    HANDOUT, PUBLIC = "handout", "public"
+
+    how = forms.ChoiceField(
+        label=_("Hand out"),
+        choices=[(HANDOUT, _("Drop coupons in the thread (one per member)")), (PUBLIC, _("A public code"))],
+        initial=HANDOUT,
+    )
+    discount_type = forms.ChoiceField(
+        label=_("Discount"), choices=[("amount", _("Amount off")), ("percent", _("Percent off"))], initial="amount"
+    )
+    value = forms.CharField(label=_("Value"), max_length=20)
+    max_uses = forms.CharField(
+        label=_("How many"), max_length=9, required=False, help_text=_("Required for a handout.")
+    )
+    code = forms.CharField(
+        label=pgettext_lazy("coupon code", "Code"),
+        max_length=60,
+        required=False,
+        help_text=_("Empty: a code is made up."),
+    )
+    min_quantity = forms.CharField(label=_("Minimum quantity"), max_length=9, required=False)
+    ends_at = forms.DateTimeField(
+        label=_("Valid until"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    channel = forms.CharField(label=_("Channel"), max_length=40, required=False)
+
+    def service_fields(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "handout": data["how"] == self.HANDOUT,
+            "discount_type": data["discount_type"],
+            "value": data["value"],
+            "max_uses": data["max_uses"] or None,
+            "code": data["code"] or None,
+            "min_quantity": data["min_quantity"] or None,
+            "ends_at": data["ends_at"],
+            "channel": data["channel"] or None,
+        }
+
+
+class CampaignLinkForm(forms.Form):
+    """A merchant's campaign link: one of their offers and a channel label."""
+
+    offer = forms.ChoiceField(label=_("Offer"))
+    channel = forms.CharField(
+        label=_("Channel"), max_length=40, help_text=_("For example wechat-group, newsletter, poster.")
+    )
+
+    def __init__(self, *args, offers=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["offer"].choices = [(str(o.pk), o.title) for o in offers]

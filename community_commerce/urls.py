@@ -1,6 +1,6 @@
 from django.urls import path
 
-from community_commerce.views import composer, live, merchant, notices, offers, orders
+from community_commerce.views import composer, links, live, merchant, notices, offers, orders
 
 app_name = "community_commerce"
 
@@ -12,6 +12,13 @@ urlpatterns = [
     path("offers/<int:pk>/cancel", offers.cancel_offer, name="cancel"),
     path("offers/<int:pk>/live", live.offer_fragment, name="offer_live"),
     path("claims/<int:pk>/withdraw", offers.withdraw_claim, name="withdraw"),
+    path("offers/<int:pk>/share", links.share, name="share"),
+    path("offers/<int:pk>/coupons", links.create_coupon, name="create_coupon"),
+    path("coupons/<int:pk>/take", links.take_coupon, name="take_coupon"),
+    path("me/links/", links.my_links, name="my_links"),
+    path("me/links/<int:pk>/", links.link_detail, name="link"),
+    path("me/links/<int:pk>/qr.svg", links.link_qr, name="link_qr"),
+    path("me/coupons/", links.my_coupons, name="my_coupons"),
     path("me/orders/", orders.my_orders, name="my_orders"),
     path("orders/<int:pk>/", orders.order_detail, name="order"),
     path("orders/<int:pk>/<str:action>", orders.order_action, name="order_action"),

@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from config.embedded_redis import ensure_running, shutdown  # noqa: E402
+from config.embedded_redis import join  # noqa: E402
 
 BIN = Path(sys.executable).parent
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
@@ -106,9 +106,10 @@ def main() -> int:
 
     signal.signal(signal.SIGTERM, stop)
     failed = []
+    membership = None
     try:
-        if embedded:
-            ensure_running(var_dir)
+        if embedded:  # this run's own server, up while we hold our share (the server processes join too)
+            membership = join(var_dir)
         manage = [sys.executable, "manage.py"]
         for command in (["migrate", "--noinput"], ["seed_demo"], ["seed_commerce_demo"]):
             subprocess.run(manage + command, cwd=ROOT, env=env, check=True, stdout=log, stderr=subprocess.STDOUT)
@@ -156,9 +157,9 @@ def main() -> int:
             print(f"\nfuzz_api: FAILED ({', '.join(failed)}); replay with FUZZ_SEED={seed}", flush=True)
             print("---- last lines of the server log ----")
             print("".join((var_dir / "server.log").read_text(errors="replace").splitlines(True)[-60:]))
-        if embedded:
-            shutdown(var_dir)
-        else:
+        if membership is not None:
+            membership.leave()
+        elif not embedded:
             forget_keys(env, run_id)
         shutil.rmtree(var_dir, ignore_errors=True)
     if not failed:

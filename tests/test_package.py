@@ -45,7 +45,7 @@ def test_the_wheel_is_the_plugin_with_its_templates_static_catalogues_migrations
     assert {n for n in wanted if "__pycache__" not in n} <= names
     assert {
         "community_commerce/migrations/0001_initial.py",
-        "community_commerce/migrations/0008_member_language.py",
+        "community_commerce/migrations/0009_member_language.py",
         "community_commerce/locale/zh_Hans/LC_MESSAGES/django.mo",
         "community_commerce/static/community_commerce/machina.css",
         "community_commerce/machina_templates/forum_conversation/topic_detail.html",

@@ -22,6 +22,7 @@ from django.utils import translation
 
 from community_commerce.models import Offer
 from community_commerce.services import claim as claim_service
+from community_commerce.services import coupons, links
 from tests import factories as f
 
 BASE_DIR = Path(settings.BASE_DIR)
@@ -288,6 +289,8 @@ ENGLISH_UI = [
     "Revenue", "Your offers", "Attach an offer", "Unit price", "Title", "Language", "Change", "Breadcrumb",
     "Remember Me", "Forgot your password", "Password", "Username", "Commitments", "Pay before", "Deadline",
     "units", "left", "reply", "replies", "thread", "threads", "buyer", "buyers", "minutes", "hours", "ago",
+    "Share", "Coupons", "Take one", "All taken", "Yours", "Visits", "Visitors", "Signups", "My links", "My coupons",
+    "Copy", "Campaign links", "Discount", "coupon", "off", "Share link", "Paid orders",
 ]  # fmt: skip
 
 
@@ -314,9 +317,16 @@ def shop(db, flood_off):
     flash_sale = f.offer("flash_sale", merchant_=merchant, thread_=thread, title="芒果限时抢")
     buyer = f.user("xiaoli")
     claim_service.claim(offer_id=group_buy.pk, buyer=buyer, quantity=2)
-    claim_service.claim(offer_id=flash_sale.pk, buyer=buyer, quantity=1)
+    coupons.create_coupon(user=merchant.user, offer_id=flash_sale.pk, code="MANGO", discount_type="amount", value="1")
+    claim_service.claim(offer_id=flash_sale.pk, buyer=buyer, quantity=1, coupon="MANGO")
+    handout = coupons.create_coupon(
+        user=merchant.user, offer_id=group_buy.pk, discount_type="percent", value="10", max_uses=5, handout=True
+    )
+    coupons.take(coupon_id=handout.pk, member=buyer)
     f.post(thread_=thread, author=buyer, body="已参团，谢谢老板！", bump=True)
-    return {"category": deals, "merchant": merchant, "thread": thread, "buyer": buyer}
+    poster = links.get_or_create_link(user=merchant.user, offer_id=group_buy.pk, channel="poster")[0]
+    mine = links.get_or_create_link(user=buyer, offer_id=flash_sale.pk)[0]
+    return {"category": deals, "merchant": merchant, "thread": thread, "buyer": buyer, "poster": poster, "link": mine}
 
 
 def chinese_client(member=None) -> Client:
@@ -343,15 +353,42 @@ def _urls(shop):
         "thread (buyer)": (
             "buyer",
             thread.get_absolute_url(),
-            ["参团", "立即抢购", "我的认购", "待付款", "关注", "发表回复", "每人限购 5 件", "阶梯价"],
+            [
+                "参团",
+                "立即抢购",
+                "我的认购",
+                "待付款",
+                "关注",
+                "发表回复",
+                "每人限购 5 件",
+                "阶梯价",
+                "你的券：",
+                "分享",
+            ],
         ),
-        "thread (merchant)": ("merchant", thread.get_absolute_url(), ["这是你发布的活动。", "取消这个活动"]),
+        "thread (merchant)": (
+            "merchant",
+            thread.get_absolute_url(),
+            ["这是你发布的活动。", "取消这个活动", "优惠券（1）", "新建优惠券"],
+        ),
+        "thread (other member)": ("other", thread.get_absolute_url(), ["领取一张", "剩余 4 张", "减 10%", "分享"]),
+        "my links": ("merchant", reverse("community_commerce:my_links"), ["我的链接", "新建推广链接", "访问次数"]),
+        "link page": (
+            "buyer",
+            reverse("community_commerce:link", args=[shop["link"].pk]),
+            ["分享出去", "下载二维码", "注册数"],
+        ),
+        "my coupons": ("buyer", reverse("community_commerce:my_coupons"), ["我的优惠券", "减 10%"]),
         "new thread with the offer composer": (
             "merchant",
             reverse("forum:new_thread", args=[shop["category"].slug]),
             ["发新帖", "附加活动", "活动类型", "起拍价", "底价", "预览：买家看到的样子"],
         ),
-        "my deals": ("buyer", reverse("community_commerce:my_orders"), ["我的订单", "待付款", "已参团", "付款截止"]),
+        "my deals": (
+            "buyer",
+            reverse("community_commerce:my_orders"),
+            ["我的订单", "待付款", "已参团", "付款截止", "优惠券 −€1.00"],
+        ),
         "merchant dashboard": (
             "merchant",
             reverse("community_commerce:merchant_dashboard"),
@@ -368,6 +405,10 @@ PAGES = [
     "thread (visitor)",
     "thread (buyer)",
     "thread (merchant)",
+    "thread (other member)",
+    "my links",
+    "link page",
+    "my coupons",
     "new thread with the offer composer",
     "my deals",
     "merchant dashboard",
@@ -379,7 +420,9 @@ PAGES = [
 @pytest.mark.parametrize("name", PAGES)
 def test_page_reads_in_chinese(shop, name):
     who, url, expected = _urls(shop)[name]
-    member = {"buyer": shop["buyer"], "merchant": shop["merchant"].user, None: None}[who]
+    member = {"buyer": shop["buyer"], "merchant": shop["merchant"].user, None: None}.get(who) or (
+        f.user("xiaozhang") if who == "other" else None
+    )
     text = visible_text(page(chinese_client(member), url))
     assert english_left(text) == [], f"English left on {name}: {text}"
     for words in expected:

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Status
 
+from community_commerce.api.pages import page_of
 from community_commerce.api.schemas import (
     ClaimIn,
     ClaimOut,
@@ -32,7 +33,7 @@ from community_commerce.api.schemas import (
 )
 from community_commerce.api.types import BODY, WRITE, Id, Page, errors, per_page
 from community_commerce.errors import NotFound
-from community_commerce.models import Claim, Offer, Order, OrderEvent
+from community_commerce.models import Claim, Coupon, Offer, Order, OrderEvent
 from community_commerce.money import fmt
 from community_commerce.payments import provider
 from community_commerce.services import claim as claim_service
@@ -52,15 +53,6 @@ Action = Annotated[str, Field(json_schema_extra={"enum": list(orders.ACTIONS)})]
 # --- Reading helpers --------------------------------------------------------------------------------
 
 
-def page_of(queryset, page: int, per_page: int):
-    """One page of a queryset (pages from 1, both bounded by the parameter types) and the total count."""
-    start = (page - 1) * per_page
-    items = list(queryset[start : start + per_page])
-    if len(items) < per_page and (items or start == 0):  # the last page: the count is known without a query
-        return items, start + len(items)
-    return items, queryset.count()
-
-
 def offers_data(request, offers) -> list[dict]:
     """Live states (buyers counted in one query), with absolute URLs like the forum's threads."""
     states = live_states(offers)
@@ -73,7 +65,9 @@ def offer_data(request, offer) -> dict:
     return offers_data(request, [offer])[0]
 
 
-def claim_data(claim, currency=None) -> dict:
+def claim_data(claim, currency=None, coupon_codes=None) -> dict:
+    if coupon_codes is None:
+        coupon_codes = codes_of([claim])
     order = getattr(claim, "order", None)  # the reverse one-to-one: None for a commitment
     currency = currency or claim.offer.currency
     return {
@@ -82,12 +76,24 @@ def claim_data(claim, currency=None) -> dict:
         "quantity": claim.quantity,
         "status": claim.status,
         "unit_price": fmt(claim.unit_price, currency),
+        "discount": fmt(order.discount if order else claim.discount, currency),
+        "total": fmt(order.total if order else claim.unit_price * claim.quantity - claim.discount, currency),
         "currency": currency,
+        "channel": claim.channel,
+        "coupon": coupon_codes.get(claim.coupon_id) if claim.coupon_id else None,
         "order": order.pk if order else None,
         "idempotency_key": claim.idempotency_key,
         "created_at": claim.created_at,
         "ended_at": claim.ended_at,
     }
+
+
+def codes_of(claims) -> dict[int, str]:
+    """The coupon codes of these claims, in one query (none when no claim has a coupon, or
+    when a new claim carries its coupon already)."""
+    known = {c.coupon_id: c.coupon.code for c in claims if c.coupon_id and Claim.coupon.is_cached(c)}
+    ids = {c.coupon_id for c in claims if c.coupon_id} - set(known)
+    return known | (dict(Coupon.objects.filter(pk__in=ids).values_list("id", "code")) if ids else {})
 
 
 def event_data(event) -> dict:
@@ -114,8 +120,11 @@ def order_data(order, events=None) -> dict:
         "merchant": order.merchant.display_name,
         "quantity": order.quantity,
         "unit_price": fmt(order.unit_price, order.currency),
+        "discount": fmt(order.discount, order.currency),
         "total": fmt(order.total, order.currency),
         "currency": order.currency,
+        "channel": order.channel,
+        "coupon": order.coupon.code if order.coupon_id else None,
         "status": order.status,
         "created_at": order.created_at,
         "updated_at": order.updated_at,
@@ -127,7 +136,7 @@ def order_data(order, events=None) -> dict:
 
 def orders_page(queryset, status, page, per_page) -> dict:
     """A page of orders with their events: four queries whatever the page size."""
-    queryset = queryset.select_related("offer", "buyer", "merchant").prefetch_related(
+    queryset = queryset.select_related("offer", "buyer", "merchant", "coupon").prefetch_related(
         Prefetch("events", queryset=OrderEvent.objects.select_related("actor"))
     )
     if status:
@@ -201,8 +210,9 @@ def remind(request, offer_id: Id):
 def create_claim(request, offer_id: Id, payload: ClaimIn):
     """201 with the new claim; 200 with the earlier one when the idempotency key was used before."""
     claim, created = claim_service.claim(
-        offer_id=offer_id, buyer=request.auth, quantity=payload.quantity, idempotency_key=payload.idempotency_key
-    )
+        offer_id=offer_id, buyer=request.auth, quantity=payload.quantity, idempotency_key=payload.idempotency_key,
+        coupon=payload.coupon, ref=payload.ref,
+    )  # fmt: skip
     return Status(201 if created else 200, claim_data(claim))
 
 
@@ -223,7 +233,8 @@ def my_claims(
     if status:
         claims = claims.filter(status=status)
     items, count = page_of(claims, page, per_page)
-    return {"items": [claim_data(c) for c in items], "count": count}
+    codes = codes_of(items)
+    return {"items": [claim_data(c, coupon_codes=codes) for c in items], "count": count}
 
 
 # --- Orders -----------------------------------------------------------------------------------------
@@ -259,3 +270,9 @@ def order_action(request, order_id: Id, action: Action, payload: ReasonIn | None
         reason=payload.reason if payload else "",
     )
     return order_data(order)
+
+
+# Share links and coupons (shared/API.md "Sharing, channels and coupons"): their own module.
+from community_commerce.api.sharing import router as sharing_router  # noqa: E402
+
+router.add_router("", sharing_router)

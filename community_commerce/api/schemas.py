@@ -135,6 +135,8 @@ class ClaimIn(Schema):
     idempotency_key: str | int | None = Field(
         None, description="Send the same key again (a retry) to get the first claim back instead of a second one."
     )
+    coupon: str | None = Field(None, description="A coupon code (spaces and case do not matter).")
+    ref: str | None = Field(None, description="The code of the share link the app was opened with (/r/<code>).")
 
 
 class ClaimOut(Schema):
@@ -143,7 +145,11 @@ class ClaimOut(Schema):
     quantity: int
     status: ClaimStatus
     unit_price: str
+    discount: str
+    total: str = Field(description="unit_price x quantity less the discount (a group-buy's order sets the final one).")
     currency: str
+    channel: str
+    coupon: str | None
     order: int | None
     idempotency_key: str | None
     created_at: datetime
@@ -176,8 +182,11 @@ class OrderOut(Schema):
     merchant: str
     quantity: int
     unit_price: str
-    total: str
+    discount: str
+    total: str = Field(description="unit_price x quantity less the discount.")
     currency: str
+    channel: str
+    coupon: str | None
     status: OrderStatus
     created_at: datetime
     updated_at: datetime
@@ -188,4 +197,108 @@ class OrderOut(Schema):
 
 class OrderPage(Schema):
     items: list[OrderOut]
+    count: int
+
+
+# --- Share links and coupons ------------------------------------------------------------------------
+
+
+class LinkIn(Schema):
+    """A share link to an offer or (without ``offer``) a thread. ``channel``: a campaign's label,
+    for the target's merchant (lower-case letters, digits and "-", up to 40)."""
+
+    offer: Id | None = None
+    thread: Id | None = None
+    channel: str | None = None
+
+
+class LinkTarget(Schema):
+    offer: int | None
+    thread: int
+    url: str
+
+
+class Amount(Schema):
+    currency: str
+    amount: str
+
+
+class LinkOut(Schema):
+    id: int
+    code: str
+    url: str
+    kind: Literal["referral", "campaign"]
+    channel: str
+    target: LinkTarget
+    created_at: datetime
+
+
+class MyLinkOut(LinkOut):
+    visits: int
+    visitors: int
+    signups: int
+    claims: int
+    paid_orders: int
+    revenue: list[Amount] = Field(description="Paid, shipped or completed orders, net of discounts, per currency.")
+
+
+class LinkPage(Schema):
+    items: list[MyLinkOut]
+    count: int
+
+
+class CouponIn(Schema):
+    """``value``: an amount in the offer's currency or a percentage (up to 100). A handout
+    (``handout: true``) drops ``max_uses`` coupons for members to take, one each."""
+
+    code: str | None = None
+    discount_type: Literal["amount", "percent"]
+    value: Annotated[Any, Field(json_schema_extra={"type": "string", "examples": ["10", "2.50"]})] = None
+    max_uses: Stock = None
+    handout: bool = False
+    min_quantity: Stock = None
+    starts_at: str | None = Field(None, json_schema_extra=DATE_TIME)
+    ends_at: str | None = Field(None, json_schema_extra=DATE_TIME)
+    channel: str | None = None
+
+
+class CouponOut(Schema):
+    id: int
+    offer: int
+    code: str | None = Field(description="Null for a handout, to members: taking one gives its code.")
+    discount_type: Literal["amount", "percent"]
+    value: str
+    currency: str
+    max_uses: int | None
+    uses: int
+    handout: bool
+    handed_out: int
+    left: int | None = Field(description="Uses (a handout: coupons to take) left; null without a limit.")
+    min_quantity: int
+    starts_at: datetime | None
+    ends_at: datetime | None
+    channel: str
+    created_at: datetime
+
+
+class CouponPage(Schema):
+    items: list[CouponOut]
+    count: int
+
+
+class GrantOut(Schema):
+    coupon: int
+    code: str
+    offer: int
+    offer_title: str
+    discount_type: Literal["amount", "percent"]
+    value: str
+    currency: str
+    min_quantity: int
+    ends_at: datetime | None
+    taken_at: datetime
+
+
+class GrantPage(Schema):
+    items: list[GrantOut]
     count: int

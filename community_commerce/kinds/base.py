@@ -66,6 +66,14 @@ class Kind:
         """The price a claim made at ``now`` pays (group-buy: the price of the tier reached)."""
         raise NotImplementedError
 
+    def list_price(self, offer) -> Decimal:
+        """The highest unit price the offer asks: a coupon's amount may not exceed it."""
+        return Decimal(offer.terms["unit_price"])
+
+    def floor_price(self, offer) -> Decimal:
+        """The lowest unit price a coupon may bring a unit to."""
+        return Decimal(0)
+
     def live_state(self, offer, now: datetime) -> dict:
         """Kind-specific fields of the offer's live state (API.md)."""
         return {}

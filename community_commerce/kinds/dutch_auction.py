@@ -46,6 +46,12 @@ class DutchAuction(Kind):
         price = Decimal(terms["start_price"]) - Decimal(terms["step"]) * steps
         return round_amount(max(price, Decimal(terms["floor_price"])), offer.currency)
 
+    def list_price(self, offer):
+        return Decimal(offer.terms["start_price"])
+
+    def floor_price(self, offer):
+        return Decimal(offer.terms["floor_price"])
+
     def unit_price(self, offer, now):
         return self.price_after(offer, self.steps_taken(offer, now))
 

@@ -1,5 +1,7 @@
 from community_commerce.models.claim import Claim, ClaimTally, OfferReminder
+from community_commerce.models.coupon import Coupon, CouponGrant, CouponUse
 from community_commerce.models.language import MemberLanguage
+from community_commerce.models.link import Attribution, LinkVisitDay, LinkVisitor, Referral, ShareLink
 from community_commerce.models.merchant import Merchant, MerchantEvent
 from community_commerce.models.notice import Notice, ThreadEvent
 from community_commerce.models.offer import Offer
@@ -7,8 +9,14 @@ from community_commerce.models.order import Order, OrderEvent
 from community_commerce.models.stats import ThreadViewDay, ThreadViewer
 
 __all__ = [
+    "Attribution",
     "Claim",
     "ClaimTally",
+    "Coupon",
+    "CouponGrant",
+    "CouponUse",
+    "LinkVisitDay",
+    "LinkVisitor",
     "MemberLanguage",
     "Merchant",
     "MerchantEvent",
@@ -17,6 +25,8 @@ __all__ = [
     "OfferReminder",
     "Order",
     "OrderEvent",
+    "Referral",
+    "ShareLink",
     "ThreadEvent",
     "ThreadViewDay",
     "ThreadViewer",

@@ -28,11 +28,22 @@ class Claim(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     # When the buyer was told "you joined / you reserved" (the sweeper, in batches, off the claim's path).
     notified_at = models.DateTimeField(null=True, blank=True)
+    # Where the claim came from (ARCHITECTURE.md rule 10), decided when it is made: the coupon's
+    # channel, else the last share link within the attribution window, else "forum".
+    channel = models.CharField(max_length=40, default="forum")
+    link = models.ForeignKey(
+        "community_commerce.ShareLink", models.SET_NULL, null=True, blank=True, related_name="claims"
+    )
+    coupon = models.ForeignKey("community_commerce.Coupon", models.SET_NULL, null=True, blank=True, related_name="+")
+    # What the coupon takes off in all (quantity x per unit) at the claim's price; a group-buy's
+    # order recomputes it at the close's tier price.
+    discount = models.DecimalField(max_digits=15, decimal_places=3, default=0)
 
     class Meta:
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gte=1), name="cc_claim_quantity_positive"),
+            models.CheckConstraint(condition=Q(discount__gte=0), name="cc_claim_discount_not_negative"),
             models.UniqueConstraint(
                 fields=["offer", "buyer", "idempotency_key"],
                 condition=Q(idempotency_key__isnull=False),

@@ -24,25 +24,36 @@ class Order(models.Model):
     # Three places: the most any allowed currency takes (money.MAX_DECIMALS); each amount
     # is in its currency's own decimals (money.round_amount), so JPY rows end in .000.
     unit_price = models.DecimalField(max_digits=13, decimal_places=3)
-    total = models.DecimalField(max_digits=15, decimal_places=3)
+    discount = models.DecimalField(max_digits=15, decimal_places=3, default=0)  # the coupon's, in all
+    total = models.DecimalField(max_digits=15, decimal_places=3)  # unit_price x quantity - discount
     currency = models.CharField(max_length=3)
     status = models.CharField(max_length=20, choices=Status, default=Status.PENDING_PAYMENT)
     payment_provider = models.CharField(max_length=30, default="offline")
     payment_due_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    # Its claim's channel, link and coupon (ARCHITECTURE.md rule 10): what reports count by.
+    channel = models.CharField(max_length=40, default="forum")
+    link = models.ForeignKey(
+        "community_commerce.ShareLink", models.SET_NULL, null=True, blank=True, related_name="orders"
+    )
+    coupon = models.ForeignKey("community_commerce.Coupon", models.SET_NULL, null=True, blank=True, related_name="+")
 
     class Meta:
         ordering = ["-id"]
         constraints = [
             # Round: SQLite multiplies decimals as floats (9.90 * 3 = 29.700000000000003); to the
             # columns' three places, so a 1.250 BHD price still checks.
-            models.CheckConstraint(condition=Q(total=Round(F("unit_price") * F("quantity"), 3)), name="cc_order_total"),
+            models.CheckConstraint(
+                condition=Q(total=Round(F("unit_price") * F("quantity"), 3) - F("discount")), name="cc_order_total_net"
+            ),
+            models.CheckConstraint(condition=Q(discount__gte=0, total__gte=0), name="cc_order_discount_in_range"),
             models.CheckConstraint(condition=Q(quantity__gte=1), name="cc_order_quantity_positive"),
         ]
         indexes = [
             models.Index(fields=["status", "payment_due_at"], name="cc_order_due"),
             models.Index(fields=["merchant", "status"], name="cc_order_merchant"),
+            models.Index(fields=["link", "status"], name="cc_order_link"),
         ]
         verbose_name = _("order")
         verbose_name_plural = _("orders")

@@ -13,8 +13,8 @@ from community_commerce import errors, stock
 from community_commerce.adapters import get_adapter
 from community_commerce.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from community_commerce.models import Claim, Offer, OfferReminder, Order
-from community_commerce.money import fmt
-from community_commerce.services import offer_snapshot, orders
+from community_commerce.money import fmt, round_amount
+from community_commerce.services import coupons, offer_snapshot, orders
 
 BULK = 1000
 log = logging.getLogger(__name__)
@@ -94,6 +94,7 @@ def _close_group_buy(*, offer, kind, now):
     if offer.status != Offer.Status.SUCCEEDED:
         buyers = list(active.values_list("buyer_id", flat=True).distinct())
         active.update(status=Claim.Status.RELEASED, ended_at=now)
+        coupons.release(offer_id=offer.pk, now=now)  # every coupon use comes back
         get_adapter().notify(
             recipients=buyers,
             kind="offer_failed",
@@ -106,19 +107,38 @@ def _close_group_buy(*, offer, kind, now):
         return
     price = kind.price_for_quantity(offer, offer.sold)
     offer.result_unit_price = price
-    rows = list(active.values_list("id", "buyer_id", "quantity"))
-    numbers = orders.new_numbers([claim_id for claim_id, _buyer, _q in rows])
+    rows = list(active.values_list("id", "buyer_id", "quantity", "channel", "link_id"))
+    numbers = orders.new_numbers([row[0] for row in rows])
+    # A coupon reserved with a commitment applies now, after the tier price.
+    used = coupons.live_uses_of_offer(offer.pk)
+    discounts = {
+        cid: round_amount(coupons.unit_discount(used[cid], price=price, offer=offer) * q, offer.currency)
+        for cid, _bid, q, _channel, _link in rows
+        if cid in used
+    }
     Order.objects.bulk_create(
         [
             orders.build_order(
-                claim_id=cid, buyer_id=bid, quantity=q, offer=offer, unit_price=price, now=now, number=number
+                claim_id=cid,
+                buyer_id=bid,
+                quantity=q,
+                offer=offer,
+                unit_price=price,
+                now=now,
+                number=number,
+                discount=discounts.get(cid, 0),
+                channel=channel,
+                link_id=link_id,
+                coupon_id=used[cid].pk if cid in used else None,
             )
-            for (cid, bid, q), number in zip(rows, numbers, strict=True)
+            for (cid, bid, q, channel, link_id), number in zip(rows, numbers, strict=True)
         ],
         batch_size=BULK,
     )
     orders.record_creation(offer_id=offer.pk, at=now, reason="group-buy succeeded")
     active.update(status=Claim.Status.ORDERED, unit_price=price, ended_at=now)
+    for claim_id, discount in discounts.items():  # the few claims with a coupon
+        Claim.objects.filter(pk=claim_id).update(discount=discount)
     # Thousands of buyers are told by a worker after the commit, not inside the close.
     from community_commerce.tasks import notify_group_buy_success
 
@@ -236,8 +256,10 @@ def _cancel(offer, *, reason, by) -> bool | None:
             return False if offer.status == Offer.Status.CANCELLED else None
         offer_snapshot.forget(offer.pk)
         active = Claim.objects.filter(offer_id=offer.pk, status=Claim.Status.ACTIVE)
-        buyers = set(active.values_list("buyer_id", flat=True))
+        held = list(active.values_list("id", "buyer_id"))
+        buyers = {buyer_id for _id, buyer_id in held}
         active.update(status=Claim.Status.RELEASED, ended_at=now)
+        coupons.release(claim_ids=[claim_id for claim_id, _buyer in held], now=now)
         if not system:
             get_adapter().post_thread_event(
                 thread_id=offer.thread_id,

@@ -28,6 +28,8 @@ _CLAIM_FIELDS = {
     "quantity": F("quantity"),
     "unit_price": F("unit_price"),
     "status": F("status"),
+    "coupon_id": F("coupon_id"),
+    "discount": F("discount"),
     "order_id": F("order__id"),
     "order_number": F("order__number"),
     "order_status": F("order__status"),
@@ -84,6 +86,8 @@ def reader_claims(offer) -> list[Claim] | None:
             quantity=row["quantity"],
             unit_price=Decimal(str(row["unit_price"])),
             status=row["status"],
+            coupon_id=row.get("coupon_id"),
+            discount=Decimal(str(row.get("discount") or 0)),
         )
         claim.offer = offer
         order = None

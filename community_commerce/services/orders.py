@@ -16,6 +16,7 @@ from community_commerce.conf import conf
 from community_commerce.errors import Conflict, NotAllowed, NotFound
 from community_commerce.models import Claim, Order, OrderEvent
 from community_commerce.money import round_amount
+from community_commerce.services import coupons
 
 S = Order.Status
 
@@ -59,10 +60,15 @@ def new_number(claim_id: int) -> str:
     return new_numbers([claim_id])[0]
 
 
-def build_order(*, claim_id, buyer_id, quantity, offer, unit_price, now, payment_due_at=None, number=None) -> Order:
+def build_order(
+    *, claim_id, buyer_id, quantity, offer, unit_price, now, payment_due_at=None, number=None,
+    discount=0, channel="forum", link_id=None, coupon_id=None,
+) -> Order:  # fmt: skip
     """An unsaved order. The unit price is put in the currency's decimals first (half up),
-    so the total, price x quantity, is exact in them too (the cc_order_total CHECK)."""
+    so the total, price x quantity less the coupon's discount, is exact in them too (the
+    cc_order_total_net CHECK)."""
     unit_price = round_amount(unit_price, offer.currency)
+    discount = round_amount(discount, offer.currency)
     return Order(
         number=number or new_number(claim_id),
         offer_id=offer.pk,
@@ -71,8 +77,12 @@ def build_order(*, claim_id, buyer_id, quantity, offer, unit_price, now, payment
         merchant_id=offer.merchant_id,
         quantity=quantity,
         unit_price=unit_price,
-        total=round_amount(unit_price * quantity, offer.currency),
+        discount=discount,
+        total=round_amount(unit_price * quantity, offer.currency) - discount,
         currency=offer.currency,
+        channel=channel,
+        link_id=link_id,
+        coupon_id=coupon_id,
         payment_due_at=payment_due_at,
         created_at=now,
         updated_at=now,
@@ -90,6 +100,10 @@ def create_reservation_order(*, claim, offer, unit_price, now) -> Order:
         unit_price=unit_price,
         now=now,
         payment_due_at=due,
+        discount=claim.discount,
+        channel=claim.channel,
+        link_id=claim.link_id,
+        coupon_id=claim.coupon_id,
     )
     rows.insert(order)  # the claim's hot path: plain INSERTs, no ORM save machinery (rows.py)
     rows.insert(OrderEvent(order=order, at=now, actor_id=claim.buyer_id, to_status=order.status, reason="claimed"))
@@ -128,7 +142,7 @@ def role_of(user, order) -> str | None:
 
 def get_for(user, order_id) -> Order:
     """The order if this user is its buyer, its merchant or staff; else not found."""
-    order = Order.objects.select_related("merchant", "offer", "buyer").filter(pk=order_id).first()
+    order = Order.objects.select_related("merchant", "offer", "buyer", "coupon").filter(pk=order_id).first()
     if order is None or role_of(user, order) is None:
         raise NotFound(_("No such order."))
     return order
@@ -208,9 +222,13 @@ def transition_many(*, order_ids, to_status, actor, merchant=None, reason="", no
 
 
 def _release_claim(*, order, claim_status, now) -> None:
-    """Give the order's units back to the offer and the member's allowance."""
+    """Give the order's units back to the offer and the member's allowance, and its coupon's use
+    (once: the claim's conditional UPDATE says whether this call is the one that ends it)."""
     if Claim.objects.filter(pk=order.claim_id, status=Claim.Status.ORDERED).update(status=claim_status, ended_at=now):
-        stock.return_units(offer_id=order.offer_id, buyer_id=order.buyer_id, quantity=order.quantity)
+        stock.return_units(
+            offer_id=order.offer_id, buyer_id=order.buyer_id, quantity=order.quantity,
+            between=lambda: coupons.release(claim_ids=[order.claim_id], now=now),
+        )  # fmt: skip
         # Claimable again at once. Not deferred to commit: were this transaction to roll
         # back, the gate would only overstate, and the database still decides.
         stock.gate.give_back(offer_id=order.offer_id, buyer_id=order.buyer_id, quantity=order.quantity)

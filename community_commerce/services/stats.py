@@ -152,14 +152,20 @@ def flush_view_counts(*, now=None) -> int:
 
 
 def _add_views(*, thread_id, day, views) -> None:
-    rows = ThreadViewDay.objects.filter(thread_id=thread_id, day=day)
-    if rows.update(views=F("views") + views):
+    add_to_day(ThreadViewDay, "views", views, thread_id=thread_id, day=day)
+
+
+def add_to_day(model, field, n, **key) -> None:
+    """``field += n`` on the row of ``key`` (a thing and a day), made if it is not there yet:
+    an UPDATE, else an INSERT, else (made meanwhile) the UPDATE again. Share-link visits too."""
+    rows = model.objects.filter(**key)
+    if rows.update(**{field: F(field) + n}):
         return
     try:
         with transaction.atomic():
-            ThreadViewDay.objects.create(thread_id=thread_id, day=day, views=views)
+            model.objects.create(**key, **{field: n})
     except IntegrityError:  # created meanwhile
-        rows.update(views=F("views") + views)
+        rows.update(**{field: F(field) + n})
 
 
 # --- the merchant's dashboard ----------------------------------------------------------------------

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from community_commerce import errors, stock
 from community_commerce.errors import Conflict, NotFound
 from community_commerce.models import Claim, Offer
+from community_commerce.services import coupons
 from community_commerce.services.claim import check_open
 
 
@@ -33,5 +34,8 @@ def withdraw(*, claim_id, buyer) -> bool:
             if claim.status == Claim.Status.WITHDRAWN:
                 return False
             raise Conflict(_("This claim has already ended."), code=errors.CLOSED)
-        stock.return_units(offer_id=offer.pk, buyer_id=claim.buyer_id, quantity=claim.quantity)
+        stock.return_units(
+            offer_id=offer.pk, buyer_id=claim.buyer_id, quantity=claim.quantity,
+            between=lambda: coupons.release(claim_ids=[claim.pk], now=now),
+        )  # fmt: skip
     return True

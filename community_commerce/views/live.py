@@ -34,6 +34,7 @@ from django.views.decorators.http import require_GET
 
 from community_commerce import display
 from community_commerce.models import Offer
+from community_commerce.services import card_coupons
 from community_commerce.services.offer_state import live_states
 
 LIVE_SECONDS = 2
@@ -57,7 +58,7 @@ def shared_part(offer_id, *, now) -> dict:
     entry = cache.get(key)
     if entry is not None and entry["until"] > now:
         return entry
-    offer = Offer.objects.select_related("merchant").filter(pk=offer_id).first()
+    offer = card_coupons.with_coupons(Offer.objects.select_related("merchant")).filter(pk=offer_id).first()
     if offer is None:
         raise Http404
     state = live_states([offer], now=now)[0]

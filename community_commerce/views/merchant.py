@@ -10,8 +10,8 @@ from django.utils.translation import ngettext
 
 from community_commerce.errors import CommerceError
 from community_commerce.forms import MerchantApplicationForm
-from community_commerce.models import Merchant, Offer, Order
-from community_commerce.services import merchants, orders, stats
+from community_commerce.models import Merchant, Offer, Order, ShareLink
+from community_commerce.services import links, merchants, orders, stats
 from community_commerce.services.offer_state import display_status
 
 BULK_ACTIONS = {"pay": Order.Status.PAID, "ship": Order.Status.SHIPPED}
@@ -50,8 +50,16 @@ def merchant_dashboard(request):
             "to_mark_paid": waiting.get(Order.Status.PENDING_PAYMENT, 0),
             "to_ship": waiting.get(Order.Status.PAID, 0),
             "live_offers": sum(1 for o in offers if o.status == Offer.Status.LIVE),
+            "campaign_links": _campaign_links(merchant),
         },
     )
+
+
+def _campaign_links(merchant) -> list[dict]:
+    """The merchant's campaign links with what each brought (a fixed number of queries)."""
+    campaign = list(ShareLink.objects.filter(merchant=merchant).select_related("offer").order_by("-id")[:50])
+    figures = links.link_figures(campaign)
+    return [{"link": link, **figures[link.pk]} for link in campaign]
 
 
 def _funnel_steps(funnel) -> list[dict]:

@@ -12,9 +12,15 @@ from community_commerce.errors import CommerceError
 from community_commerce.forms import ClaimForm, OfferForm, ReasonForm
 from community_commerce.models import Claim, Offer
 from community_commerce.services import claim as claim_service
-from community_commerce.services import lifecycle, merchants, post_offer, withdraw
+from community_commerce.services import lifecycle, links, merchants, post_offer, withdraw
 from community_commerce.services.reminders import remind
 from community_commerce.views.composer import preview_html
+
+
+def _ref(request) -> dict:
+    """The share link this browser came through (the cookie /r/<code> set), for the claim's channel."""
+    found = links.remembered(request)
+    return {"ref": found[0], "ref_at": found[1]} if found else {}
 
 
 def _back_to_offer(offer_id):
@@ -73,6 +79,8 @@ def claim_offer(request, pk):
             buyer=request.user,
             quantity=form.cleaned_data["quantity"],
             idempotency_key=request.POST.get("idempotency_key") or None,
+            coupon=request.POST.get("coupon", "").strip()[:100] or None,
+            **_ref(request),
         )
     except CommerceError as exc:
         messages.error(request, exc.message)

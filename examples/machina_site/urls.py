@@ -8,6 +8,7 @@ from django.urls import include, path, re_path
 from machina import urls as machina_urls
 
 from community_commerce.views.language import set_language
+from community_commerce.views.links import visit as share_link_visit
 from config.api import api, unknown_path
 
 urlpatterns = [
@@ -20,6 +21,7 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     # (step) the plugin's pages: offer form, my deals, merchant dashboard, notices
     path("deals/", include("community_commerce.urls")),
+    path("r/<str:code>", share_link_visit, name="share_link"),  # (step) a share link: short, at the root
     path("", include(machina_urls)),
 ]
 

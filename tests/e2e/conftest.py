@@ -53,12 +53,14 @@ def browser():
 
 @pytest.fixture
 def new_page(browser, live_server, request):
-    """``new_page(locale="en")``: a fresh browser session; each page's last view is saved as a screenshot."""
+    """``new_page(locale="en")``: a fresh browser session; each page's last view is saved as a screenshot.
+    ``user_agent``: what the browser calls itself (a share link does not count a known bot's visit)."""
     contexts = []
 
-    def make(locale="en", width=1280, height=1000):
+    def make(locale="en", width=1280, height=1000, user_agent=None):
+        options = {"user_agent": user_agent} if user_agent else {}  # headless Chromium names itself a bot
         context = browser.new_context(
-            base_url=live_server.url, locale=locale, viewport={"width": width, "height": height}
+            base_url=live_server.url, locale=locale, viewport={"width": width, "height": height}, **options
         )
         context.set_default_timeout(10_000)
         page = context.new_page()

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('community_commerce', '0007_notices_and_thread_events'),
+        ('community_commerce', '0008_sharing_and_coupons'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
