@@ -207,3 +207,22 @@ def test_the_merchant_cancels_and_a_thread_the_forum_deletes_cancels_too(forum, 
     forum.delete(other, forum.delete_paths()[0])
     assert Member().get(f"/offers/{second['id']}").json()["status"] == "cancelled"
     refused(seller.post("/offers", body("flash_sale", other)), 404, "not_found")
+
+
+def test_a_share_link_leads_to_the_forum_s_thread_and_a_coupon_and_the_link_price_a_claim(forum, seller, thread, buyer):
+    offer = created(seller, body("flash_sale", thread))
+    link = seller.post("/links", {"offer": offer["id"], "channel": "poster"})
+    assert link.status_code == 201, link.content
+    link = link.json()
+    assert link["target"] == {"offer": offer["id"], "thread": thread, "url": offer["url"]}
+    visit = Client(HTTP_USER_AGENT="Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0 Safari/537.36").get(
+        f"/r/{link['code']}"
+    )
+    assert visit.status_code == 302 and f"http://testserver{visit['Location']}" == offer["url"]
+    coupon = seller.post(f"/offers/{offer['id']}/coupons", {"code": "LEAF", "discount_type": "amount", "value": "1.50"})
+    assert coupon.status_code == 201, coupon.content
+    claimed = buyer.post(f"/offers/{offer['id']}/claims", {"quantity": 2, "coupon": "leaf", "ref": link["code"]})
+    assert claimed.status_code == 201, claimed.content
+    claimed = claimed.json()
+    assert (claimed["discount"], claimed["total"], claimed["coupon"]) == ("3.00", "16.80", "LEAF")
+    assert buyer.get(f"/orders/{claimed['order']}").json()["total"] == "16.80"
