@@ -38,17 +38,17 @@ class Site:
 
     title: str
     settings: str  # DJANGO_SETTINGS_MODULE of every step and child
-    seeds: tuple  # manage.py commands that load the demo data, in order
+    seeds: tuple  # manage.py commands (each a tuple of arguments) that load the demo data, in order
     accounts: str  # a module of plain constants: DEMO_PASSWORD and MEMBERS (name, role, note)
     beat_schedule: str  # file name under VAR_DIR
 
 
 SITES = {
-    "bundled": Site("community_commerce", "config.settings", ("seed_demo", "seed_commerce_demo"),
+    "bundled": Site("community_commerce", "config.settings", (("seed_demo",), ("seed_commerce_demo",)),
                     "forum.demo_accounts", "celerybeat-schedule"),
     "machina": Site("The django-machina forum with community_commerce", "examples.machina_site.settings",
-                    ("seed_machina_demo", "seed_commerce_demo"), "examples.machina_site.demo_accounts",
-                    "celerybeat-schedule-machina"),
+                    (("seed_machina_demo",), ("seed_commerce_demo", "--open-now")),
+                    "examples.machina_site.demo_accounts", "celerybeat-schedule-machina"),
 }  # fmt: skip
 
 
@@ -61,7 +61,7 @@ def web_command(port=PORT, host="127.0.0.1"):
 def prepare(env, site=SITES["bundled"]):
     """What the site needs before it serves. Static files need no step in the demo:
     WhiteNoise finds them in place (config/settings.py); with DEBUG off they are collected."""
-    steps = [["migrate", "--noinput"], *([seed] for seed in site.seeds)]
+    steps = [["migrate", "--noinput"], *(list(seed) for seed in site.seeds)]
     if not DEBUG:
         steps.append(["collectstatic", "--noinput", "--verbosity", "0"])
     for step in steps:
