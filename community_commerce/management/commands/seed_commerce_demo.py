@@ -73,7 +73,9 @@ class Command(BaseCommand):
     help = "Load the demo deals (run seed_demo first; safe to run again)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--open-now", action="store_true", help="every demo deal opens at once (the flash sale too)")
+        parser.add_argument(
+            "--open-now", action="store_true", help="every demo deal opens at once (the flash sale too)"
+        )
 
     def handle(self, *args, **options):
         users = get_user_model().objects
