@@ -16,14 +16,11 @@ from community_commerce.adapters import get_adapter
 from community_commerce.models import Claim, Offer, Order
 from community_commerce.services.merchants import apply, verify
 from tests.adapters.drivers import DRIVERS, PASSWORD
+from tests.offer_terms import OFFER_TERMS
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1"
-TERMS = {
-    "group_buy": {"unit_price": "19.90", "min_quantity": 10, "tiers": [{"min_quantity": 30, "unit_price": "17.90"}]},
-    "flash_sale": {"unit_price": "9.90", "reservation_minutes": 15},
-    "dutch_auction": {"start_price": "100.00", "floor_price": "40.00", "step": "5.00", "step_seconds": 60},
-}
+TERMS = OFFER_TERMS
 
 
 @pytest.fixture(params=[d for d in DRIVERS if d.available() and d.name != "fallback"], ids=lambda d: d.name)
