@@ -1,6 +1,7 @@
 from community_commerce.models.claim import Claim, ClaimTally, OfferReminder
 from community_commerce.models.coupon import Coupon, CouponGrant, CouponUse
 from community_commerce.models.dispute import Dispute, DisputeMessage
+from community_commerce.models.language import MemberLanguage
 from community_commerce.models.link import Attribution, LinkVisitDay, LinkVisitor, Referral, ShareLink
 from community_commerce.models.merchant import Merchant, MerchantEvent
 from community_commerce.models.notice import Notice, ThreadEvent
@@ -23,6 +24,7 @@ __all__ = [
     "FlaggedMerchant",
     "LinkVisitDay",
     "LinkVisitor",
+    "MemberLanguage",
     "Merchant",
     "MerchantEvent",
     "MerchantReputation",

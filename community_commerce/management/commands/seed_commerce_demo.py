@@ -1,5 +1,6 @@
 """Demo deals for `make run`: the greengrocer is a verified merchant with one
-thread per kind of offer in the `deals` category, live or starting soon, and a
+thread per kind of offer in the `deals` category, live or starting soon
+(``--open-now``: all live at once, as `make run-machina` loads them), and a
 month-long honey sale on which bob has one completed and rated order (with the
 greengrocer's reply) and one open dispute, to follow from bob's, greengrocer's and
 the moderators' side (mod, admin).
@@ -91,6 +92,11 @@ DEMO = [
 class Command(BaseCommand):
     help = "Load the demo deals (run seed_demo first; safe to run again)."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--open-now", action="store_true", help="every demo deal opens at once (the flash sale too)"
+        )
+
     def handle(self, *args, **options):
         users = get_user_model().objects
         grocer = users.filter(username="greengrocer").first()
@@ -115,7 +121,10 @@ class Command(BaseCommand):
             if running.exists():
                 honey = running.first() if spec.get("trust") else honey
                 continue
-            offer = post_offer.create_offer(user=grocer, thread_id=thread.id, currency="EUR", **spec["offer"](now))
+            fields = spec["offer"](now)
+            if options["open_now"]:
+                fields["starts_at"] = min(fields["starts_at"], now)
+            offer = post_offer.create_offer(user=grocer, thread_id=thread.id, currency="EUR", **fields)
             honey = offer if spec.get("trust") else honey
             for username, quantity in spec["claims"]:
                 buyer = users.filter(username=username).first()
