@@ -16,7 +16,7 @@ from community_commerce.conf import conf
 from community_commerce.errors import Conflict, NotAllowed, NotFound
 from community_commerce.models import Claim, Order, OrderEvent
 from community_commerce.money import round_amount
-from community_commerce.services import coupons
+from community_commerce.services import commissions, coupons
 
 S = Order.Status
 
@@ -24,7 +24,7 @@ PIPELINE = {
     S.PENDING_PAYMENT: {S.PAID, S.EXPIRED, S.CANCELLED},
     S.PAID: {S.SHIPPED, S.CANCELLED},
     S.SHIPPED: {S.COMPLETED},
-    S.COMPLETED: set(),
+    S.COMPLETED: {S.CANCELLED},  # a refund after completion: staff only
     S.EXPIRED: set(),
     S.CANCELLED: set(),
 }
@@ -37,6 +37,7 @@ ALLOWED_BY = {
     (S.PAID, S.SHIPPED): {"merchant"},
     (S.PAID, S.CANCELLED): {"merchant", "system"},  # a refund
     (S.SHIPPED, S.COMPLETED): {"buyer", "merchant"},
+    (S.COMPLETED, S.CANCELLED): {"staff"},  # its commissions are reversed (services/commissions.py)
 }
 
 # The API's action names.
@@ -161,7 +162,8 @@ def transition(*, order_id, to_status, actor=None, reason="", now=None) -> tuple
             % {"from": _status_label(order.status), "to": _status_label(to_status)},
             code=errors.INVALID_TRANSITION,
         )
-    if role_of(actor, order) not in ALLOWED_BY[(order.status, to_status)]:
+    allowed = ALLOWED_BY[(order.status, to_status)]
+    if role_of(actor, order) not in allowed and not ("staff" in allowed and actor is not None and actor.is_staff):
         raise NotAllowed(_("You may not make this change to the order."))
     reason = " ".join(str(reason or "").split())[:300]
     with transaction.atomic():
@@ -173,6 +175,9 @@ def transition(*, order_id, to_status, actor=None, reason="", now=None) -> tuple
             raise Conflict(_("The order changed meanwhile; look again."), code=errors.INVALID_TRANSITION)
         OrderEvent.objects.create(
             order=order, at=now, actor=actor, from_status=order.status, to_status=to_status, reason=reason
+        )
+        commissions.follow_order(
+            order_id=order.pk, from_status=order.status, to_status=to_status, reason=reason, now=now
         )
         if to_status in (S.EXPIRED, S.CANCELLED):
             _release_claim(
