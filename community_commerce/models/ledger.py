@@ -43,7 +43,9 @@ class Programme(models.Model):
         verbose_name = _("commission programme")
         verbose_name_plural = _("commission programme")
         constraints = [
-            models.CheckConstraint(condition=Q(forum_cps_percent__gte=0, forum_cps_percent__lte=100), name="cc_prog_forum"),
+            models.CheckConstraint(
+                condition=Q(forum_cps_percent__gte=0, forum_cps_percent__lte=100), name="cc_prog_forum"
+            ),
             models.CheckConstraint(
                 condition=Q(referral_cps_percent__gte=0, referral_cps_percent__lte=100), name="cc_prog_referral"
             ),
@@ -95,7 +97,9 @@ class Payout(models.Model):
         verbose_name_plural = _("payouts")
         constraints = [  # a reference is recorded once per party (two constraints: NULLs are distinct)
             models.UniqueConstraint(
-                fields=["reference", "merchant", "currency"], condition=Q(member__isnull=True), name="cc_payout_forum_once"
+                fields=["reference", "merchant", "currency"],
+                condition=Q(member__isnull=True),
+                name="cc_payout_forum_once",
             ),
             models.UniqueConstraint(
                 fields=["reference", "merchant", "member", "currency"],

@@ -22,8 +22,9 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
+from community_commerce import reasons
 from community_commerce.adapters import get_adapter
 from community_commerce.conf import conf
 from community_commerce.errors import NotFound
@@ -152,6 +153,14 @@ def _entry(order, now, *, beneficiary, kind, rate=None, amount=None, member=None
     )  # fmt: skip
 
 
+def reason_text(entry) -> str:
+    """Why an entry is refused, void or reversed, in the reader's language: a fraud rule's
+    text, a reason of the plugin's own (reasons.py), or what a person wrote."""
+    if entry.rule in RULES:
+        return gettext(RULES[entry.rule]) % {"n": conf.CPA_MAX_PER_LINK_HOUR}
+    return reasons.shown(entry.reason)
+
+
 def email_key(email) -> str:
     """An address without its ``+tag`` and case: ``A+promo@X.org`` and ``a@x.org`` are one person."""
     local, _at, domain = str(email or "").strip().lower().rpartition("@")
@@ -225,19 +234,21 @@ def reverse_for_order(*, order_id, reason="", now=None) -> dict:
         settled = E.objects.filter(
             order_id=order_id, status__in=(E.Status.APPROVED, E.Status.PAID), reverses=None, reversal__isnull=True
         )
-        reversals = [
-            E(
-                order_id=e.order_id, merchant_id=e.merchant_id, offer_id=e.offer_id, buyer_id=e.buyer_id,
-                channel=e.channel, currency=e.currency, order_created_at=e.order_created_at,
-                beneficiary=e.beneficiary, member_id=e.member_id, kind=e.kind, link_id=e.link_id,
-                base=e.base, rate=e.rate, amount=-e.amount, status=E.Status.REVERSED, reason=reason,
-                reverses=e, created_at=now,
-            )  # fmt: skip
-            for e in settled
-        ]
+        reversals = [_reversal(e, reason, now) for e in settled]
         if reversals:  # ON CONFLICT DO NOTHING: a reversal written meanwhile by another call stands
             E.objects.bulk_create(reversals, ignore_conflicts=True)
     return {"voided": voided, "reversed": len(reversals)}
+
+
+def _reversal(entry, reason, now) -> CommissionEntry:
+    """The entry that takes ``entry`` back: the same order, beneficiary and kind, the opposite amount."""
+    return E(
+        order_id=entry.order_id, merchant_id=entry.merchant_id, offer_id=entry.offer_id, buyer_id=entry.buyer_id,
+        channel=entry.channel, currency=entry.currency, order_created_at=entry.order_created_at,
+        beneficiary=entry.beneficiary, member_id=entry.member_id, kind=entry.kind, link_id=entry.link_id,
+        base=entry.base, rate=entry.rate, amount=-entry.amount, status=E.Status.REVERSED, reason=reason,
+        reverses=entry, created_at=now,
+    )  # fmt: skip
 
 
 # An order leaving the paid states this way takes its commissions back ("refunded": buyer protection).

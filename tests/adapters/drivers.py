@@ -55,6 +55,10 @@ class ForumDriver:
         False when the site keeps none (the adapter then answers the site's default)."""
         return False
 
+    def reply(self, *, thread_id, author, at) -> bool:
+        """Post a reply at ``at``; False when the driver cannot (the contract then skips it)."""
+        return False
+
     def notifications_url(self) -> str:
         """The page where a member reads what they were told."""
         raise NotImplementedError
@@ -111,6 +115,12 @@ class BundledDriver(ForumDriver):
         from forum.services import subscriptions
 
         subscriptions.watch(user=user, thread=Thread.objects.get(pk=thread_id))
+        return True
+
+    def reply(self, *, thread_id, author, at):
+        from forum.models import Post
+
+        Post.objects.create(thread_id=thread_id, author=author, body="A reply", html="<p>A reply</p>", created_at=at)
         return True
 
     def set_language(self, user, language):

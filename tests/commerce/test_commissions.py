@@ -47,7 +47,12 @@ def test_a_paid_order_owes_the_forum_its_cps_on_the_total_net_of_the_discount(of
     assert not E.objects.exists()  # nothing before payment
     move(order, "pay")
     forum = entries(order)[("forum", "cps")]
-    assert (forum.status, forum.rate, forum.base, forum.amount) == ("pending", Decimal("5.00"), order.total, Decimal("1.800"))
+    assert (forum.status, forum.rate, forum.base, forum.amount) == (
+        "pending",
+        Decimal("5.00"),
+        order.total,
+        Decimal("1.800"),
+    )
     assert forum.merchant_id == order.merchant_id and forum.member is None
     assert set(entries(order)) == {("forum", "cps")}  # no link, no referral: nothing for members
 
@@ -57,7 +62,12 @@ def test_the_member_whose_link_brought_the_sale_earns_the_referral_cps(offer, bu
     order = move(buy(offer, buyer, ref=link.code), "pay")
     assert order.channel == "forum" and order.link_id == link.pk
     reward = entries(order)[("member", "cps")]
-    assert (reward.member, reward.rate, reward.amount, reward.status) == (bob, Decimal("2.00"), Decimal("0.400"), "pending")
+    assert (reward.member, reward.rate, reward.amount, reward.status) == (
+        bob,
+        Decimal("2.00"),
+        Decimal("0.400"),
+        "pending",
+    )
 
 
 def test_a_coupon_from_another_channel_took_the_sale_so_the_link_earns_nothing(offer, buyer, bob):
@@ -179,7 +189,10 @@ def test_approval_is_one_update_per_batch(offer, buyers, django_assert_max_num_q
 
 def test_cancelling_before_approval_voids_the_pending_entries(offer, buyer, bob):
     order = move(buy(offer, buyer, ref=link_of(bob, offer).code), "pay", "cancel", actor=offer.merchant.user)
-    assert by_status(order=order) == [("cps", "forum", "void", Decimal("1.000")), ("cps", "member", "void", Decimal("0.400"))]
+    assert by_status(order=order) == [
+        ("cps", "forum", "void", Decimal("1.000")),
+        ("cps", "member", "void", Decimal("0.400")),
+    ]
 
 
 def test_only_staff_may_cancel_a_completed_order_and_then_its_approved_entries_are_reversed(offer, buyer):
