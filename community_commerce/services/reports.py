@@ -283,14 +283,14 @@ def forum_by_month(*, first=None, last=None) -> list[dict]:
     found = (
         entries.annotate(month=TruncMonth("created_at", tzinfo=timezone.get_current_timezone()))
         .values("month", "currency")
-        .annotate(amount=Sum("amount"), approved=Sum("amount", filter=Q(status__in=("approved", "paid", "reversed"))))
+        .annotate(earned=Sum("amount"), approved=Sum("amount", filter=Q(status__in=("approved", "paid", "reversed"))))
         .order_by("month", "currency")
     )
     return [
         {
             "month": row["month"].strftime("%Y-%m"),
             "currency": row["currency"],
-            "amount": round_amount(row["amount"], row["currency"]),
+            "amount": round_amount(row["earned"], row["currency"]),
             "approved": round_amount(row["approved"] or 0, row["currency"]),
         }
         for row in found
@@ -305,17 +305,18 @@ def rewards_owed() -> list[dict]:
         CommissionEntry.objects.filter(owed, beneficiary="member")
         .values("member_id", "member__username", "currency")
         .annotate(
-            amount=Sum("amount"),
+            owed=Sum("amount"),
             pending=Sum("amount", filter=Q(status="pending")),
             approved=Sum("amount", filter=~Q(status="pending")),
         )
-        .order_by("currency", "-amount")
+        .order_by("currency", "-owed")
     )
     return [
         {
             "member": row["member__username"],
             "currency": row["currency"],
-            **{k: round_amount(row[k] or 0, row["currency"]) for k in ("amount", "pending", "approved")},
+            "amount": round_amount(row["owed"], row["currency"]),
+            **{k: round_amount(row[k] or 0, row["currency"]) for k in ("pending", "approved")},
         }
         for row in found
     ]
