@@ -186,7 +186,7 @@ class CostForm(forms.Form):
     channel = forms.CharField(label=_("Channel"), max_length=40, help_text=_("For example wechat-group, poster."))
     amount = forms.CharField(label=_("Amount"), max_length=20, help_text=_("In the offer's currency."))
     spent_on = forms.DateField(label=_("Spent on"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+    note = forms.CharField(label=pgettext_lazy("promotion cost", "Note"), max_length=200, required=False)
 
     def __init__(self, *args, offers=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -156,14 +156,15 @@ def transition(*, order_id, to_status, actor=None, reason="", now=None) -> tuple
     order = get_for(actor, order_id) if actor is not None else Order.objects.select_related("merchant").get(pk=order_id)
     if order.status == to_status:
         return order, False
-    if to_status not in PIPELINE.get(order.status, set()):
+    allowed = ALLOWED_BY.get((order.status, to_status), set())
+    staff_only = allowed == {"staff"}  # to anyone else the step does not exist (a completed order stays so)
+    if to_status not in PIPELINE.get(order.status, set()) or (staff_only and not getattr(actor, "is_staff", False)):
         raise Conflict(
             _("An order cannot go from “%(from)s” to “%(to)s”.")
             % {"from": _status_label(order.status), "to": _status_label(to_status)},
             code=errors.INVALID_TRANSITION,
         )
-    allowed = ALLOWED_BY[(order.status, to_status)]
-    if role_of(actor, order) not in allowed and not ("staff" in allowed and actor is not None and actor.is_staff):
+    if not staff_only and role_of(actor, order) not in allowed:
         raise NotAllowed(_("You may not make this change to the order."))
     reason = " ".join(str(reason or "").split())[:300]
     with transaction.atomic():

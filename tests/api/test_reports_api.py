@@ -78,12 +78,21 @@ def test_costs_are_entered_by_the_offer_s_merchant(shop):
     made = seller.post(f"/offers/{offer.pk}/costs", {"channel": "poster", "amount": "120.5", "note": "Print shop"})
     assert made.status_code == 201, made.content
     body = made.json()
-    assert (body["channel"], body["amount"], body["currency"], body["note"]) == ("poster", "120.50", "EUR", "Print shop")
+    assert (body["channel"], body["amount"], body["currency"], body["note"]) == (
+        "poster",
+        "120.50",
+        "EUR",
+        "Print shop",
+    )
     before = PromotionCost.objects.count()
     error_of(seller.post(f"/offers/{offer.pk}/costs", {"channel": "Poster!", "amount": "5"}), 400, "invalid_channel")
     bad = error_of(seller.post(f"/offers/{offer.pk}/costs", {"channel": "poster", "amount": "-5"}), 400, "invalid")
     assert list(bad["fields"]) == ["amount"]
-    error_of(Api(factories.user("nosy")).post(f"/offers/{offer.pk}/costs", {"channel": "x", "amount": "1"}), 403, "not_merchant")
+    error_of(
+        Api(factories.user("nosy")).post(f"/offers/{offer.pk}/costs", {"channel": "x", "amount": "1"}),
+        403,
+        "not_merchant",
+    )
     error_of(seller.post("/offers/999999/costs", {"channel": "x", "amount": "1"}), 404, "not_found")
     assert PromotionCost.objects.count() == before
 
@@ -94,9 +103,19 @@ def test_the_merchant_report_by_channel_with_its_roi(sale, shop):
     body = seller.get("/merchant/report", offer=shop["offer"].pk).json()
     assert body["rows"] == [
         {
-            "channel": "forum", "currency": "EUR", "visits": 0, "visitors": 0, "signups": 1, "claims": 2,
-            "paid_orders": 1, "completed_orders": 0, "revenue": "25.00", "discounts": "0.00",
-            "commissions": "6.75", "cost": "10.00", "roi": "1.50",
+            "channel": "forum",
+            "currency": "EUR",
+            "visits": 0,
+            "visitors": 0,
+            "signups": 1,
+            "claims": 2,
+            "paid_orders": 1,
+            "completed_orders": 0,
+            "revenue": "25.00",
+            "discounts": "0.00",
+            "commissions": "6.75",
+            "cost": "10.00",
+            "roi": "1.50",
         }
     ]  # fmt: skip  (commissions: 1.25 forum + 0.50 bob's CPS + 5.00 bob's CPA; the cancelled sale's are void)
     assert body["totals"][0]["roi"] == "1.50"

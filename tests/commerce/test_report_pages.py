@@ -53,8 +53,13 @@ def test_the_dashboard_shows_the_channel_report_with_a_chart_and_the_table_behin
     page = logged_in(merchant.user).get(reverse("community_commerce:merchant_dashboard")).content.decode()
     assert 'id="report-table"' in page
     assert re.search(r'<tr data-channel="newsletter" data-currency="EUR">', page)
-    data = json.loads(re.search(r'<script id="chart-channels-EUR-data" type="application/json">(.*?)</script>', page).group(1))
-    assert sorted(zip(data["labels"], data["datasets"][0]["data"], strict=True)) == [("forum", 12.5), ("newsletter", 10.0)]
+    data = json.loads(
+        re.search(r'<script id="chart-channels-EUR-data" type="application/json">(.*?)</script>', page).group(1)
+    )
+    assert sorted(zip(data["labels"], data["datasets"][0]["data"], strict=True)) == [
+        ("forum", 12.5),
+        ("newsletter", 10.0),
+    ]
     assert 'canvas data-chart="chart-channels-EUR-data" role="img"' in page
     assert "vendor/chartjs/chart.umd.js" in page
     assert 'id="chart-days-EUR"' in page and 'id="chart-funnel-' in page
@@ -78,7 +83,9 @@ def test_a_cost_entered_on_the_dashboard_gives_the_channel_its_roi(sales, mercha
     page = client.get(reverse("community_commerce:merchant_dashboard")).content.decode()
     row = re.search(r'<tr data-channel="newsletter" data-currency="EUR">(.*?)</tr>', page, re.S).group(1)
     assert "1.50" in row  # (10.00 - 4.00) / 4.00
-    refused = client.post(reverse("community_commerce:add_cost"), {"offer": sales["offer"].pk, "channel": "x", "amount": "-1"})
+    refused = client.post(
+        reverse("community_commerce:add_cost"), {"offer": sales["offer"].pk, "channel": "x", "amount": "-1"}
+    )
     assert refused.status_code == 302 and PromotionCost.objects.count() == 1
 
 
