@@ -49,7 +49,7 @@ def run(out):
 
     def baseline():
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT sum(total) FROM {orders_table} WHERE merchant_id = %s", [seller.pk])  # noqa: S608
+            cursor.execute(f"SELECT sum(total) FROM {orders_table} WHERE merchant_id = %s", [seller.pk])
             cursor.fetchone()
 
     def report():
@@ -71,14 +71,14 @@ def run(out):
 
     def reset():
         with connection.cursor() as cursor:
-            cursor.execute(f"UPDATE {table} SET status = 'pending', approved_at = NULL")  # noqa: S608
+            cursor.execute(f"UPDATE {table} SET status = 'pending', approved_at = NULL")
             cursor.execute(f"VACUUM ANALYZE {table}")
 
     def bare():
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {table} SET status = 'approved', approved_at = %s WHERE status = 'pending'", [timezone.now()]
-            )  # noqa: S608
+            )
             assert cursor.rowcount == ORDERS
 
     def settle():

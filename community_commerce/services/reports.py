@@ -208,6 +208,25 @@ def _totals(rows) -> list[dict]:
     ]
 
 
+def orders_behind(*, merchant=None, offer=None, first=None, last=None, limit=50) -> list:
+    """The newest orders a report counts or leaves out, each with its status, channel, total
+    and the commissions of its entries that stand: what the figures are made of."""
+    orders = Order.objects.filter(_between("created_at", first, last))
+    if merchant is not None:
+        orders = orders.filter(merchant=merchant)
+    if offer is not None:
+        orders = orders.filter(offer=offer)
+    standing = Q(commissions__status__in=STANDING)
+    return list(
+        orders.select_related("offer", "merchant", "buyer")
+        .annotate(
+            owed=Sum("commissions__amount", filter=standing),
+            forum_cps=Sum("commissions__amount", filter=standing & Q(commissions__beneficiary="forum")),
+        )
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
 # --- pictures: days, participation -----------------------------------------------------------------
 
 
