@@ -1,10 +1,10 @@
-# The two commands of the README: `make run` and `make test`.
+# The commands of the README: `make run`, `make run-machina` and `make test`.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run run-machina test lint format bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,9 +19,19 @@ install: $(STAMP)
 run: install
 	$(PY) scripts/run_dev.py
 
+# The same for the django-machina example site (examples/machina_site): its own SQLite
+# file, cache keys and task queue, so it may run beside `make run`.
+run-machina: install
+	$(PY) scripts/run_dev.py --site machina
+
+# Two pytest runs: the bundled forum's site, then the django-machina site (tests/machina,
+# its own settings: both forums' apps are labelled "forum"). Fails if either fails.
 test: install
 	@bash scripts/ensure_chromium.sh
-	$(PY) -m pytest $(PYTEST_ARGS)
+	@status=0; \
+	$(PY) -m pytest $(PYTEST_ARGS) || status=1; \
+	$(PY) -m pytest --ds=tests.machina.settings tests/machina $(PYTEST_ARGS) || status=1; \
+	exit $$status
 
 # Benchmarks against DATABASE_URL's PostgreSQL server (its own database cc_bench, created and
 # dropped) and REDIS_URL; writes bench/RESULTS.md. See bench/README.md.

@@ -20,6 +20,12 @@ class _Conf:
         return _get("FORUM_ADAPTER", "community_commerce.adapters.bundled.BundledForumAdapter")
 
     @property
+    def MACHINA_DEALS_FORUMS(self):
+        """django-machina sites (adapters/machina.py): the forums, by id or slug, in whose
+        topics (and those of every forum below them) merchants may post offers."""
+        return list(_get("MACHINA_DEALS_FORUMS", []))
+
+    @property
     def SITE_URL(self):
         """The public address put before links in the plugin's own emails (fallback notices)."""
         return _get("SITE_URL", getattr(settings, "SITE_URL", "")).rstrip("/")

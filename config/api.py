@@ -2,10 +2,12 @@
 
 Every non-2xx answer is ``{"code", "message", "fields"?}`` (shared/API.md); the
 routers declare which ones each operation gives with forum.api_types.errors().
-Members authenticate with allauth's X-Session-Token or the session cookie.
+Members authenticate with allauth's X-Session-Token or the session cookie. The site of
+examples/machina_site serves the same API, without the bundled forum's part.
 """
 
 from allauth.headless.internal.sessionkit import authenticate_by_x_session_token
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, JsonResponse
@@ -17,7 +19,6 @@ from ninja.security import APIKeyHeader, SessionAuth
 from community_commerce.api import router as commerce_router
 from community_commerce.errors import CommerceError
 from config.api_input import JsonParser, NullCharacter, UnsupportedMediaType
-from forum.api import router as forum_router
 from forum.errors import FloodControl, ForumError
 
 STATUS_CODES = {400: "invalid", 401: "not_authenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type", 429: "rate_limited"}  # fmt: skip
@@ -157,5 +158,8 @@ def unknown_path(request, *args, **kwargs):
     return JsonResponse(body, status=404)
 
 
-api.add_router("/", forum_router)
+if apps.is_installed("forum"):  # the bundled forum; a django-machina site serves the commerce API alone
+    from forum.api import router as forum_router
+
+    api.add_router("/", forum_router)
 api.add_router("/", commerce_router)

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from forum import markdown
 from forum.models import Category, MemberPreferences, Post, Report, Thread
+from tests.offer_terms import OFFER_TERMS
 
 _seq = itertools.count(1)
 PASSWORD = "test-pass-123!"
@@ -71,12 +72,6 @@ def report(*, post_, reporter=None, reason="Spam"):
 # --- Commerce: merchants and offers (community_commerce) ----------------------------------------
 
 _member = user  # ``merchant(user=...)`` shadows the builder above
-
-OFFER_TERMS = {
-    "group_buy": {"unit_price": "19.90", "min_quantity": 10, "tiers": [{"min_quantity": 30, "unit_price": "17.90"}]},
-    "flash_sale": {"unit_price": "9.90", "reservation_minutes": 15},
-    "dutch_auction": {"start_price": "100.00", "floor_price": "40.00", "step": "5.00", "step_seconds": 60},
-}
 
 
 def merchant(user=None, status="verified", *, display_name=None, **extra):

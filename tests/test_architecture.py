@@ -1,5 +1,6 @@
 """The layout rules of ARCHITECTURE.md, read from the source: dependencies point one way
-(``community_commerce`` reaches a forum only through ``adapters/bundled.py``; the forum
+(``community_commerce`` reaches a forum only through its adapters, ``adapters/bundled.py``
+and ``adapters/machina.py``; the forum
 never imports the plugin) and no module imports its own importers."""
 
 import ast
@@ -142,6 +143,7 @@ def test_adapter_modules_import_only_errors_and_the_base_of_the_plugin_at_module
         "community_commerce.adapters",
         "community_commerce.adapters.base",
         "community_commerce.adapters.bundled",
+        "community_commerce.adapters.machina",
     ):
         assert graph[module] <= allowed, module
 
@@ -159,6 +161,13 @@ def test_only_the_bundled_adapter_imports_the_forum():
     offenders = {str(p.relative_to(ROOT)): _imports_of(p, "forum") for p in PLUGIN.rglob("*.py") if p != THE_ONLY_DOOR}
     assert {path: names for path, names in offenders.items() if names} == {}
     assert _imports_of(THE_ONLY_DOOR, "forum")  # the door exists (the check above reads real imports)
+
+
+def test_only_the_machina_adapter_imports_machina():
+    door = PLUGIN / "adapters" / "machina.py"
+    offenders = {str(p.relative_to(ROOT)): _imports_of(p, "machina") for p in PLUGIN.rglob("*.py") if p != door}
+    assert {path: names for path, names in offenders.items() if names} == {}
+    assert _imports_of(door, "machina")
 
 
 def test_the_forum_never_imports_the_plugin():

@@ -19,7 +19,6 @@ where it is used.
 import logging
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -220,8 +219,12 @@ class ForumAdapter:
 
     def member_language(self, user_ids) -> dict[int, str]:
         """``{user id: language code}`` for what is written to members later (emails):
-        the language each one last used, the site's default when unknown."""
-        return dict.fromkeys(user_ids, settings.LANGUAGE_CODE)
+        the language each one last chose, the site's default when unknown. Default: the
+        plugin's own record, kept when a member switches language through the plugin's
+        ``set_language`` view (community_commerce.views.language), for forums that keep none."""
+        from community_commerce.services import languages
+
+        return languages.of(user_ids)
 
     # --- a thread that is gone --------------------------------------------------------------
 

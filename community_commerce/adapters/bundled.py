@@ -7,6 +7,7 @@ msgid + params, subscriptions, and an extension registry (forum/extensions.py) t
 Commerce modules are imported inside the hooks, never at module level.
 """
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Min, Q
 from django.db.models.signals import post_delete
@@ -199,7 +200,7 @@ class BundledForumAdapter(ForumAdapter):
         return reverse("forum:profile", args=[user.get_username()])
 
     def member_language(self, user_ids) -> dict[int, str]:
-        languages = super().member_language(user_ids)
+        languages = dict.fromkeys(user_ids, settings.LANGUAGE_CODE)  # the forum keeps them: not the plugin's record
         chosen = MemberPreferences.objects.filter(user_id__in=list(languages)).exclude(language="")
         languages.update(chosen.values_list("user_id", "language"))
         return languages

@@ -1,5 +1,6 @@
 from community_commerce.models.claim import Claim, ClaimTally, OfferReminder
 from community_commerce.models.coupon import Coupon, CouponGrant, CouponUse
+from community_commerce.models.language import MemberLanguage
 from community_commerce.models.ledger import CategoryRate, CommissionEntry, Payout, Programme, PromotionCost
 from community_commerce.models.link import Attribution, LinkVisitDay, LinkVisitor, Referral, ShareLink
 from community_commerce.models.merchant import Merchant, MerchantEvent
@@ -19,6 +20,7 @@ __all__ = [
     "CouponUse",
     "LinkVisitDay",
     "LinkVisitor",
+    "MemberLanguage",
     "Merchant",
     "MerchantEvent",
     "Notice",

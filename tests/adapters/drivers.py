@@ -4,8 +4,13 @@ that runs under its own settings module (django-machina) adds a driver whose
 ``available()`` is true only there. Forum modules are imported inside the methods: this
 module is imported under every site's settings."""
 
+import itertools
+
 from django.apps import apps
 from django.urls import reverse
+
+PASSWORD = "test-pass-123!"  # tests/factories.py's, for forums whose members it cannot make
+_moderators = itertools.count(1)
 
 
 def _bundled_forum_installed() -> bool:
@@ -149,4 +154,91 @@ class FallbackDriver(BundledDriver):
         return reverse("community_commerce:notices")
 
 
-DRIVERS = [BundledDriver(), FallbackDriver()]
+class MachinaDriver(ForumDriver):
+    """django-machina 1.3 (examples/machina_site, run by tests/machina): topics in forums.
+    A forum that takes offers is put under the category "Market", which the test settings
+    name in COMMUNITY_COMMERCE_MACHINA_DEALS_FORUMS (forums below a named one take offers)."""
+
+    adapter = "community_commerce.adapters.machina.MachinaAdapter"
+    name = "machina"
+    MARKET = "Market"
+
+    def available(self):
+        return apps.is_installed("machina.apps.forum")
+
+    def member(self, username, *, email=None):
+        from django.contrib.auth import get_user_model
+
+        return get_user_model().objects.create_user(
+            username=username, email=email or f"{username}@example.com", password=PASSWORD
+        )
+
+    def moderator(self):
+        from examples.machina_site import demo
+
+        user = self.member(f"moderator{next(_moderators)}")
+        demo.make_moderator(user)
+        return user
+
+    def category(self, *, slug, commerce):
+        from examples.machina_site import demo
+
+        demo.grant_visitors_reading()
+        parent = demo.forum(self.MARKET, kind=demo.Forum.FORUM_CAT) if commerce else None
+        forum = demo.forum(slug, parent=parent)
+        assert forum.slug == slug, forum.slug
+        return forum.pk
+
+    def thread(self, *, author, category_id, title, locked=False):
+        from machina.core.db.models import get_model
+
+        Topic, Post = get_model("forum_conversation", "Topic"), get_model("forum_conversation", "Post")
+        status = Topic.TOPIC_LOCKED if locked else Topic.TOPIC_UNLOCKED
+        topic = Topic.objects.create(forum_id=category_id, poster=author, subject=title, type=Topic.TOPIC_POST,
+                                     status=status, approved=True)  # fmt: skip
+        Post.objects.create(topic=topic, poster=author, subject=title, content="First post", approved=True)
+        return topic.pk
+
+    def native_thread(self, thread_id):
+        from machina.core.db.models import get_model
+
+        return get_model("forum_conversation", "Topic").objects.select_related("forum").get(pk=thread_id)
+
+    def delete_paths(self):
+        return ["moderation", "only_post"]
+
+    def delete(self, thread_id, path):
+        """Through machina's own views: a moderator deletes the topic, or deletes its only
+        post (machina then deletes the topic)."""
+        from django.test import Client
+
+        topic = self.native_thread(thread_id)
+        client = Client()
+        client.force_login(self.moderator())
+        if path == "moderation":
+            url = reverse("forum_moderation:topic_delete", kwargs={"slug": topic.slug, "pk": topic.pk})
+        else:
+            url = reverse("forum_conversation:post_delete", kwargs={
+                "forum_slug": topic.forum.slug, "forum_pk": topic.forum_id, "topic_slug": topic.slug,
+                "topic_pk": topic.pk, "pk": topic.first_post_id})  # fmt: skip
+        response = client.post(url)
+        assert response.status_code == 302, response.content[:300]
+
+    def watch(self, user, thread_id):
+        self.native_thread(thread_id).subscribers.add(user)
+        return True
+
+    def set_language(self, user, language):
+        """Through the language form, as a member switches (the plugin keeps the choice)."""
+        from django.test import Client
+
+        client = Client()
+        client.force_login(user)
+        assert client.post(reverse("set_language"), {"language": language, "next": "/"}).status_code == 302
+        return True
+
+    def notifications_url(self):
+        return reverse("community_commerce:notices")
+
+
+DRIVERS = [BundledDriver(), FallbackDriver(), MachinaDriver()]

@@ -124,6 +124,18 @@ def test_thread_urls_lead_to_the_thread(adapter, thread_id):
     assert page(client, adapter.index_url())
 
 
+def test_the_offers_of_a_deleted_thread_keep_a_url_which_answers_404(adapter, forum, seller, thread_id):
+    """Notices and the API still link a cancelled offer: its URL is made, and leads nowhere."""
+    offer = offer_on(thread_id, seller)
+    forum.delete(thread_id, forum.delete_paths()[0])
+    url = adapter.thread_url(thread_id)
+    assert adapter.thread_urls([thread_id]) == {thread_id: url}
+    assert Client().get(url, follow=True).status_code == 404
+    offer.refresh_from_db()
+    Offer.load_urls([offer])
+    assert offer.get_absolute_url() == f"{url}#offer-{offer.pk}"
+
+
 def test_to_thread_ref_reads_the_forum_s_thread_an_id_and_a_ref(adapter, forum, thread_id):
     ref = adapter.get_thread(thread_id)
     assert adapter.to_thread_ref(forum.native_thread(thread_id)) == ref

@@ -21,17 +21,13 @@ from community_commerce.models import Claim, ClaimTally, Offer, OfferReminder, O
 from community_commerce.services import claim_notices, schedule
 from forum.models import Notification, Post
 from tests import factories
+from tests.offer_terms import OFFER_TERMS
 
 pytestmark = pytest.mark.django_db
 
 API = "/api/v1"
 
-# The example terms of API.md, one per kind.
-TERMS = {
-    "group_buy": {"unit_price": "19.90", "min_quantity": 10, "tiers": [{"min_quantity": 30, "unit_price": "17.90"}]},
-    "flash_sale": {"unit_price": "9.90", "reservation_minutes": 15},
-    "dutch_auction": {"start_price": "100.00", "floor_price": "40.00", "step": "5.00", "step_seconds": 60},
-}
+TERMS = OFFER_TERMS  # the example terms of API.md, one per kind
 
 
 # --- Helpers ------------------------------------------------------------------------------------------

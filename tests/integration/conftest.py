@@ -74,7 +74,8 @@ def celery_env(transactional_db, tmp_path):
     celery_app.control.purge()
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        # this run's site (pytest-django set it from --ds or the ini): tests.settings or tests.machina.settings
+        "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "tests.settings"),
         "DATABASE_URL": _database_url(),
         "CELERY_TASK_ALWAYS_EAGER": "0",
         "COMMUNITY_COMMERCE_SWEEP_SECONDS": str(SWEEP_SECONDS),

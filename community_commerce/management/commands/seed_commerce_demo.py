@@ -1,5 +1,6 @@
 """Demo deals for `make run`: the greengrocer is a verified merchant with one
-thread per kind of offer in the `deals` category, live or starting soon.
+thread per kind of offer in the `deals` category, live or starting soon
+(``--open-now``: all live at once, as `make run-machina` loads them).
 
 Idempotent: threads are made once; a thread whose demo offer has ended gets a
 fresh one, so whoever runs the demo sees live deals. The past (demo_history.py: completed
@@ -73,6 +74,11 @@ DEMO = [
 class Command(BaseCommand):
     help = "Load the demo deals (run seed_demo first; safe to run again)."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--open-now", action="store_true", help="every demo deal opens at once (the flash sale too)"
+        )
+
     def handle(self, *args, **options):
         users = get_user_model().objects
         grocer = users.filter(username="greengrocer").first()
@@ -94,7 +100,10 @@ class Command(BaseCommand):
                 thread = adapter.start_thread(author=grocer, category_id=deals, title=spec["title"], body=spec["body"])
             if Offer.objects.filter(thread_id=thread.id, closed_at__isnull=True).exclude(status="cancelled").exists():
                 continue
-            offer = post_offer.create_offer(user=grocer, thread_id=thread.id, currency="EUR", **spec["offer"](now))
+            fields = spec["offer"](now)
+            if options["open_now"]:
+                fields["starts_at"] = min(fields["starts_at"], now)
+            offer = post_offer.create_offer(user=grocer, thread_id=thread.id, currency="EUR", **fields)
             for username, quantity in spec["claims"]:
                 buyer = users.filter(username=username).first()
                 if buyer:

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('community_commerce', '0008_sharing_and_coupons'),
+        ('community_commerce', '0009_member_language'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
