@@ -228,6 +228,14 @@ class MachinaDriver(ForumDriver):
         self.native_thread(thread_id).subscribers.add(user)
         return True
 
+    def reply(self, *, thread_id, author, at):
+        from machina.core.db.models import get_model
+
+        Post = get_model("forum_conversation", "Post")
+        post = Post.objects.create(topic_id=thread_id, poster=author, subject="Re", content="A reply", approved=True)
+        Post.objects.filter(pk=post.pk).update(created=at)
+        return True
+
     def set_language(self, user, language):
         """Through the language form, as a member switches (the plugin keeps the choice)."""
         from django.test import Client
