@@ -255,6 +255,13 @@ def _reversal(entry, reason, now) -> CommissionEntry:
 REVERSING = {Order.Status.CANCELLED, "refunded"}
 
 
+def reverse_step(unwind) -> None:
+    """The ledger's step for a refunds extension point (``Step("commissions", ...)``): an order
+    that ends after it was paid gives its commissions back; one never paid has none."""
+    if unwind.from_status != Order.Status.PENDING_PAYMENT:
+        reverse_for_order(order_id=unwind.order.pk, reason=unwind.reason, now=unwind.now)
+
+
 def follow_order(*, order_id, from_status, to_status, reason="", now=None) -> None:
     """The ledger's part of an order's status change, in the change's transaction."""
     if to_status == Order.Status.PAID:

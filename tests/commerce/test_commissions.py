@@ -306,3 +306,19 @@ def test_fraud_entries_are_never_approved_nor_paid(offer, bob):
 def test_email_keys_ignore_case_and_plus_tags():
     assert commissions.email_key("A.B+x@Mail.COM") == "a.b@mail.com"
     assert commissions.email_key("") == commissions.email_key("nobody") == ""
+
+
+def test_the_reversal_step_for_a_refunds_extension_point_runs_once_and_ignores_unpaid_orders(offer, buyer, buyers):
+    from types import SimpleNamespace
+
+    order = complete(buy(offer, buyer), days_ago=10)
+    commissions.approve_due()
+    for _ in range(2):
+        commissions.reverse_step(SimpleNamespace(order=order, from_status="completed", reason="refund", now=None))
+    assert by_status(order=order) == [
+        ("cps", "forum", "approved", Decimal("1.000")),
+        ("cps", "forum", "reversed", Decimal("-1.000")),
+    ]
+    unpaid = buy(offer, buyers[0])
+    commissions.reverse_step(SimpleNamespace(order=unpaid, from_status="pending_payment", reason="", now=None))
+    assert not E.objects.filter(order=unpaid).exists()
