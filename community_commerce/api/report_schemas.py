@@ -62,8 +62,9 @@ class CostOut(Schema):
     created_at: datetime
 
 
-class ReportRow(Schema):
-    channel: str
+class ReportTotal(Schema):
+    """The figures of a currency, or (a row) of one channel in one currency."""
+
     currency: str | None = Field(description="Null only for visits of links to a thread rather than an offer.")
     visits: int
     visitors: int
@@ -78,19 +79,8 @@ class ReportRow(Schema):
     roi: str | None = Field(description="(revenue - cost) / cost, two decimals; null without a cost.")
 
 
-class ReportTotal(Schema):
-    currency: str | None
-    visits: int
-    visitors: int
-    signups: int
-    claims: int
-    paid_orders: int
-    completed_orders: int
-    revenue: str
-    discounts: str
-    commissions: str
-    cost: str
-    roi: str | None
+class ReportRow(ReportTotal):
+    channel: str
 
 
 class ReportOut(Schema):
