@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.db.models import Sum
+from django.utils import timezone
 
 from community_commerce import errors
 from community_commerce.errors import CommerceError, Conflict, InvalidInput, NotAllowed
@@ -60,7 +61,11 @@ def flash(merchant, merchant_thread):
 
 @pytest.fixture
 def dutch(merchant, merchant_thread):
-    return factories.offer("dutch_auction", merchant_=merchant, thread_=merchant_thread, stock=5)
+    """At its start price: it opened a second ago, well inside its first step (60 s)."""
+    return factories.offer(
+        "dutch_auction", merchant_=merchant, thread_=merchant_thread, stock=5,
+        starts_at=timezone.now() - timedelta(seconds=1),
+    )  # fmt: skip
 
 
 @pytest.fixture
