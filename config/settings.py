@@ -296,3 +296,14 @@ COMMUNITY_COMMERCE_DEFAULT_CURRENCY = env("COMMUNITY_COMMERCE_DEFAULT_CURRENCY",
 COMMUNITY_COMMERCE_FORUM_ADAPTER = env(
     "COMMUNITY_COMMERCE_FORUM_ADAPTER", "community_commerce.adapters.bundled.BundledForumAdapter"
 )
+# The commission programme, when the environment names it (defaults: community_commerce/conf.py;
+# the admin's programme overrides the rates and the CPA amount).
+for _name in (
+    "FORUM_CPS_PERCENT", "REFERRAL_CPS_PERCENT", "CPA_AMOUNT", "REFUND_DAYS", "CPA_MAX_PER_LINK_HOUR", "SETTLE_BATCH",
+):  # fmt: skip
+    if env(f"COMMUNITY_COMMERCE_{_name}"):
+        globals()[f"COMMUNITY_COMMERCE_{_name}"] = env(f"COMMUNITY_COMMERCE_{_name}")
+if env("COMMUNITY_COMMERCE_FORUM_CPS_PERCENT_BY_CATEGORY"):  # "12:4,15:6.5": category id, percent
+    COMMUNITY_COMMERCE_FORUM_CPS_PERCENT_BY_CATEGORY = dict(
+        item.split(":", 1) for item in env_list("COMMUNITY_COMMERCE_FORUM_CPS_PERCENT_BY_CATEGORY")
+    )

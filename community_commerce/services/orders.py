@@ -16,7 +16,7 @@ from community_commerce.conf import conf
 from community_commerce.errors import Conflict, NotAllowed, NotFound
 from community_commerce.models import Claim, Order, OrderEvent
 from community_commerce.money import round_amount
-from community_commerce.services import coupons
+from community_commerce.services import commissions, coupons
 
 S = Order.Status
 
@@ -24,7 +24,7 @@ PIPELINE = {
     S.PENDING_PAYMENT: {S.PAID, S.EXPIRED, S.CANCELLED},
     S.PAID: {S.SHIPPED, S.CANCELLED},
     S.SHIPPED: {S.COMPLETED},
-    S.COMPLETED: set(),
+    S.COMPLETED: {S.CANCELLED},  # a refund after completion: staff only
     S.EXPIRED: set(),
     S.CANCELLED: set(),
 }
@@ -37,6 +37,7 @@ ALLOWED_BY = {
     (S.PAID, S.SHIPPED): {"merchant"},
     (S.PAID, S.CANCELLED): {"merchant", "system"},  # a refund
     (S.SHIPPED, S.COMPLETED): {"buyer", "merchant"},
+    (S.COMPLETED, S.CANCELLED): {"staff"},  # its commissions are reversed (services/commissions.py)
 }
 
 # The API's action names.
@@ -155,13 +156,15 @@ def transition(*, order_id, to_status, actor=None, reason="", now=None) -> tuple
     order = get_for(actor, order_id) if actor is not None else Order.objects.select_related("merchant").get(pk=order_id)
     if order.status == to_status:
         return order, False
-    if to_status not in PIPELINE.get(order.status, set()):
+    allowed = ALLOWED_BY.get((order.status, to_status), set())
+    staff_only = allowed == {"staff"}  # to anyone else the step does not exist (a completed order stays so)
+    if to_status not in PIPELINE.get(order.status, set()) or (staff_only and not getattr(actor, "is_staff", False)):
         raise Conflict(
             _("An order cannot go from “%(from)s” to “%(to)s”.")
             % {"from": _status_label(order.status), "to": _status_label(to_status)},
             code=errors.INVALID_TRANSITION,
         )
-    if role_of(actor, order) not in ALLOWED_BY[(order.status, to_status)]:
+    if not staff_only and role_of(actor, order) not in allowed:
         raise NotAllowed(_("You may not make this change to the order."))
     reason = " ".join(str(reason or "").split())[:300]
     with transaction.atomic():
@@ -173,6 +176,9 @@ def transition(*, order_id, to_status, actor=None, reason="", now=None) -> tuple
             raise Conflict(_("The order changed meanwhile; look again."), code=errors.INVALID_TRANSITION)
         OrderEvent.objects.create(
             order=order, at=now, actor=actor, from_status=order.status, to_status=to_status, reason=reason
+        )
+        commissions.follow_order(
+            order_id=order.pk, from_status=order.status, to_status=to_status, reason=reason, now=now
         )
         if to_status in (S.EXPIRED, S.CANCELLED):
             _release_claim(

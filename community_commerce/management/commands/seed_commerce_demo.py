@@ -3,7 +3,8 @@ thread per kind of offer in the `deals` category, live or starting soon
 (``--open-now``: all live at once, as `make run-machina` loads them).
 
 Idempotent: threads are made once; a thread whose demo offer has ended gets a
-fresh one, so whoever runs the demo sees live deals.
+fresh one, so whoever runs the demo sees live deals. The past (demo_history.py: completed
+and cancelled-after-payment orders with their commissions) is made once.
 """
 
 from datetime import timedelta
@@ -13,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from community_commerce.adapters import get_adapter
+from community_commerce.management import demo_history
 from community_commerce.models import Merchant, Offer
 from community_commerce.services import claim, merchants, post_offer
 
@@ -106,4 +108,7 @@ class Command(BaseCommand):
                 buyer = users.filter(username=username).first()
                 if buyer:
                     claim.claim(offer_id=offer.pk, buyer=buyer, quantity=quantity, idempotency_key=f"demo-{offer.pk}")
+        staff = users.filter(is_staff=True).order_by("pk").first()
+        if demo_history.load(grocer=grocer, merchant=merchant, staff=staff):
+            self.stdout.write("Demo history: two weeks of honey sales, with their commissions.")
         self.stdout.write(self.style.SUCCESS("Demo deals ready."))
