@@ -7,7 +7,7 @@ whatever happened. Only the server, user and password of DATABASE_URL are
 used: its database is never touched. In Redis the run uses its own key prefix
 and task queue and deletes them at the end.
 
-    python -m bench.run                 # all five
+    python -m bench.run                 # all of them
     python -m bench.run claims close_10k
 """
 
@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 DB_NAME = "cc_bench"
 RESULTS = ROOT / "bench" / "RESULTS.md"
 NOTES = ROOT / "bench" / "NOTES.md"
-BENCHES = ["claims", "close_latency", "close_10k", "thread_page", "crowd", "sharing"]
+BENCHES = ["claims", "close_latency", "close_10k", "thread_page", "crowd", "sharing", "reports"]
 
 
 class Out:
@@ -183,6 +183,17 @@ def targets(results):
             f"writes in one visit: {share['visit_writes']}; rolled up exactly: {'yes' if share['visits_match'] else 'NO'}",
             status(share["visit_ratio"] >= 1.0 and share["visit_rows"] == 0 and share["visit_writes"] == 0
                    and share["visits_match"]),
+        ))  # fmt: skip
+    if rep := results.get("reports"):
+        rows.append((
+            "Merchant report over 100,000 orders in 20 channels <= 3x one SELECT sum(total) over them",
+            f"{rep['report'] * 1000:.1f} vs {rep['sum'] * 1000:.1f} ms = {rep['report_ratio']:.2f}x",
+            status(rep["report_ratio"] <= 3.0),
+        ))  # fmt: skip
+        rows.append((
+            "Settling 100,000 approved entries <= 3x a bare UPDATE of the same rows",
+            f"{rep['settle']:.2f} vs {rep['bare']:.2f} s = {rep['settle_ratio']:.2f}x",
+            status(rep["settle_ratio"] <= 3.0),
         ))  # fmt: skip
     return rows
 

@@ -1,18 +1,20 @@
 """Operators' tools: verify or suspend merchants, cancel offers, cancel/refund orders,
-each with the reason recorded, through the same services the site uses. Buyer
-protection (disputes, ratings, shops flagged for disputes) is at the end."""
+each with the reason recorded, through the same services the site uses."""
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from community_commerce.errors import CommerceError
 from community_commerce.models import (
+    CategoryRate,
     Claim,
+    CommissionEntry,
     Coupon,
     CouponGrant,
     CouponUse,
@@ -24,11 +26,14 @@ from community_commerce.models import (
     Offer,
     Order,
     OrderEvent,
+    Payout,
+    Programme,
+    PromotionCost,
     Rating,
     ShareLink,
 )
 from community_commerce.money import format_money
-from community_commerce.services import lifecycle, merchants, orders
+from community_commerce.services import commissions, lifecycle, merchants, orders, payouts
 from community_commerce.templatetags.commerce import commerce_percent
 
 
@@ -250,6 +255,151 @@ class ShareLinkAdmin(_ReadOnly):
     list_filter = ["kind", "channel"]
     search_fields = ["code", "owner__username", "offer__title"]
     list_select_related = ["owner", "offer"]
+
+
+# --- The commission programme, the ledger and payouts (services/commissions.py, services/payouts.py) ---
+
+
+class CategoryRateInline(admin.TabularInline):
+    model = CategoryRate
+    extra = 0
+
+
+@admin.register(Programme)
+class ProgrammeAdmin(admin.ModelAdmin):
+    """One programme: its empty fields fall back to the settings (community_commerce/conf.py)."""
+
+    list_display = ["__str__", "forum_cps_percent", "referral_cps_percent", "cpa_amount", "updated_at"]
+    inlines = [CategoryRateInline]
+
+    def has_add_permission(self, request):
+        return not Programme.objects.exists()
+
+    def changelist_view(self, request, extra_context=None):
+        rates = commissions.programme()
+        self.message_user(
+            request,
+            _("In force: forum CPS %(forum)s%%, referral CPS %(referral)s%%, CPA %(cpa)s.")
+            % {
+                "forum": rates["forum_cps_percent"],
+                "referral": rates["referral_cps_percent"],
+                "cpa": rates["cpa_amount"],
+            },
+            messages.INFO,
+        )
+        return super().changelist_view(request, extra_context)
+
+
+class PayoutForm(forms.Form):
+    _selected_action = forms.CharField(widget=forms.MultipleHiddenInput)
+    reference = forms.CharField(label=_("Reference"), max_length=100, help_text=_("The bank transfer's reference."))
+    up_to = forms.DateField(
+        label=_("Approved up to"), help_text=_("YYYY-MM-DD; entries approved that day are included.")
+    )
+
+
+@admin.register(CommissionEntry)
+class CommissionEntryAdmin(_ReadOnly):
+    list_display = [
+        "id", "order", "beneficiary", "member", "merchant", "kind", "amount_shown", "status", "reason", "created_at",
+        "approved_at", "payout",
+    ]  # fmt: skip
+    list_filter = ["status", "kind", "beneficiary", "currency", "rule"]
+    search_fields = ["order__number", "member__username", "merchant__display_name"]
+    list_select_related = ["order", "member", "merchant", "payout"]
+    actions = ["record_payout"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # append-only
+
+    @admin.display(description=_("Amount"), ordering="amount")
+    def amount_shown(self, entry):
+        return format_money(entry.amount, entry.currency)
+
+    @admin.action(description=_("Record a payout for the selected entries' beneficiaries"))
+    def record_payout(self, request, queryset):
+        if "apply" in request.POST:
+            form = PayoutForm(request.POST)
+            if form.is_valid():
+                try:
+                    made = payouts.record_for(
+                        entries=queryset, up_to=form.cleaned_data["up_to"], reference=form.cleaned_data["reference"],
+                        by=request.user,
+                    )  # fmt: skip
+                except CommerceError as exc:
+                    self.message_user(request, exc.message, messages.ERROR)
+                    return None
+                for payout in made:
+                    self.message_user(
+                        request,
+                        _("Payout %(reference)s: %(amount)s for %(entries)d entries.")
+                        % {
+                            "reference": payout.reference,
+                            "amount": format_money(payout.amount, payout.currency),
+                            "entries": payout.entries,
+                        },
+                        messages.SUCCESS,
+                    )
+                if not made:
+                    self.message_user(request, _("Nothing approved to pay up to that date."), messages.WARNING)
+                return None
+        else:
+            form = PayoutForm(
+                initial={"_selected_action": request.POST.getlist(ACTION_CHECKBOX_NAME), "up_to": timezone.localdate()}
+            )
+        parties = [
+            f"{p['merchant_id']} → {p['beneficiary']}{'' if p['member_id'] is None else ' ' + str(p['member_id'])} "
+            f"({p['currency']})"
+            for p in payouts.parties(queryset)
+        ]
+        return render(
+            request,
+            "community_commerce/admin/reason.html",
+            {
+                "title": _("Record a payout"),
+                "form": form,
+                "objects": parties,
+                "action": request.POST["action"],
+                "opts": self.model._meta,
+            },
+        )
+
+
+class PayoutEntryInline(admin.TabularInline):
+    model = CommissionEntry
+    fk_name = "payout"
+    extra = 0
+    can_delete = False
+    fields = ["order", "kind", "amount", "status", "reverses"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Payout)
+class PayoutAdmin(_ReadOnly):
+    list_display = [
+        "reference",
+        "merchant",
+        "beneficiary",
+        "member",
+        "currency",
+        "amount",
+        "entries",
+        "up_to",
+        "created_at",
+    ]
+    list_filter = ["beneficiary", "currency"]
+    search_fields = ["reference", "merchant__display_name", "member__username"]
+    inlines = [PayoutEntryInline]
+
+
+@admin.register(PromotionCost)
+class PromotionCostAdmin(_ReadOnly):
+    list_display = ["offer", "channel", "amount", "currency", "spent_on", "note"]
+    list_filter = ["channel", "currency"]
+    search_fields = ["offer__title", "channel"]
 
 
 # --- Buyer protection: disputes and ratings to look up, shops flagged for disputes ---------------

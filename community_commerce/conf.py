@@ -12,6 +12,10 @@ def _get(name, default):
     return getattr(settings, f"COMMUNITY_COMMERCE_{name}", default)
 
 
+def _decimal(name, default) -> Decimal:
+    return Decimal(str(_get(name, default)))
+
+
 class _Conf:
     @property
     def FORUM_ADAPTER(self):
@@ -60,6 +64,45 @@ class _Conf:
         """How long a visit to a share link is remembered for the claims that follow (last link wins)."""
         return _get("ATTRIBUTION_DAYS", 30)
 
+    # --- the commission programme (the admin's Programme overrides the first three) ----------
+
+    @property
+    def FORUM_CPS_PERCENT(self):
+        """What merchants owe the forum on each paid order, in percent of its total net of discounts."""
+        return _decimal("FORUM_CPS_PERCENT", "5")
+
+    @property
+    def FORUM_CPS_PERCENT_BY_CATEGORY(self):
+        """``{category id: percent}``: the forum's rate for offers of some categories."""
+        return {int(k): Decimal(str(v)) for k, v in _get("FORUM_CPS_PERCENT_BY_CATEGORY", {}).items()}
+
+    @property
+    def REFERRAL_CPS_PERCENT(self):
+        """What a member earns on a sale their link brought, in percent of its total net of discounts."""
+        return _decimal("REFERRAL_CPS_PERCENT", "2")
+
+    @property
+    def CPA_AMOUNT(self):
+        """What a member earns when someone who signed up through their link completes a first
+        order, in the order's currency."""
+        return _decimal("CPA_AMOUNT", "5")
+
+    @property
+    def REFUND_DAYS(self):
+        """Days after an order is completed before its commissions are approved (and payable); the
+        buyer may open a dispute until then (services/disputes.py), so nothing approved is disputed."""
+        return int(_get("REFUND_DAYS", 7))
+
+    @property
+    def CPA_MAX_PER_LINK_HOUR(self):
+        """The velocity cap: a link's sign-ups beyond this many within an hour earn no CPA (fraud)."""
+        return int(_get("CPA_MAX_PER_LINK_HOUR", 10))
+
+    @property
+    def SETTLE_BATCH(self):
+        """Commission entries the sweeper approves in one statement."""
+        return int(_get("SETTLE_BATCH", 5000))
+
     @property
     def GATE_REDIS_URL(self):
         return _get("GATE_REDIS_URL", settings.CACHES["default"]["LOCATION"])
@@ -76,11 +119,6 @@ class _Conf:
     def AUTO_RECEIVE_REMIND_DAYS(self):
         """The buyer is reminded this many days before the order completes by itself."""
         return int(_get("AUTO_RECEIVE_REMIND_DAYS", 3))
-
-    @property
-    def REFUND_DAYS(self):
-        """Days after completion during which the buyer may still open a dispute."""
-        return int(_get("REFUND_DAYS", 7))
 
     @property
     def RATING_BLIND_DAYS(self):

@@ -177,3 +177,28 @@ class CampaignLinkForm(forms.Form):
     def __init__(self, *args, offers=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["offer"].choices = [(str(o.pk), o.title) for o in offers]
+
+
+class CostForm(forms.Form):
+    """Money a merchant spent promoting an offer on a channel (services/reports.add_cost checks it)."""
+
+    offer = forms.ChoiceField(label=_("Offer"))
+    channel = forms.CharField(label=_("Channel"), max_length=40, help_text=_("For example wechat-group, poster."))
+    amount = forms.CharField(label=_("Amount"), max_length=20, help_text=_("In the offer's currency."))
+    spent_on = forms.DateField(label=_("Spent on"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    note = forms.CharField(label=pgettext_lazy("promotion cost", "Note"), max_length=200, required=False)
+
+    def __init__(self, *args, offers=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["offer"].choices = [(str(o.pk), f"{o.title} ({o.currency})") for o in offers]
+
+    def service_fields(self) -> dict:
+        data = self.cleaned_data
+        spent_on = data.get("spent_on")
+        return {
+            "offer_id": int(data["offer"]),
+            "channel": data["channel"],
+            "amount": data["amount"],
+            "note": data.get("note", ""),
+            "spent_on": spent_on.isoformat() if spent_on else None,
+        }

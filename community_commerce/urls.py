@@ -1,6 +1,6 @@
 from django.urls import path
 
-from community_commerce.views import composer, disputes, links, live, merchant, notices, offers, orders, trust
+from community_commerce.views import composer, disputes, links, live, merchant, notices, offers, orders, reports, trust
 
 app_name = "community_commerce"
 
@@ -35,6 +35,13 @@ urlpatterns = [
     path("orders/<int:pk>/<str:action>", orders.order_action, name="order_action"),
     path("merchant/", merchant.merchant_dashboard, name="merchant_dashboard"),
     path("merchant/apply/", merchant.merchant_apply, name="merchant_apply"),
+    path("merchant/report.csv", reports.merchant_report_csv, name="merchant_report_csv"),
+    path("merchant/commissions.csv", reports.merchant_commissions_csv, name="merchant_commissions_csv"),
+    path("merchant/costs", reports.add_cost, name="add_cost"),
+    path("me/rewards/", reports.rewards, name="rewards"),
+    path("me/rewards.csv", reports.rewards_csv, name="rewards_csv"),
+    path("reports/", reports.staff_report, name="staff_report"),
+    path("reports/channels.csv", reports.staff_report_csv, name="staff_report_csv"),
     path("me/notices/", notices.notice_list, name="notices"),
     path("me/notices/<int:pk>/", notices.notice_open, name="notice"),
     path("me/notices/read", notices.notices_read_all, name="notices_read_all"),

@@ -22,7 +22,7 @@ from django.utils import translation
 
 from community_commerce.models import Offer
 from community_commerce.services import claim as claim_service
-from community_commerce.services import coupons, links
+from community_commerce.services import coupons, links, orders
 from tests import factories as f
 
 BASE_DIR = Path(settings.BASE_DIR)
@@ -326,6 +326,9 @@ def shop(db, flood_off):
     f.post(thread_=thread, author=buyer, body="已参团，谢谢老板！", bump=True)
     poster = links.get_or_create_link(user=merchant.user, offer_id=group_buy.pk, channel="poster")[0]
     mine = links.get_or_create_link(user=buyer, offer_id=flash_sale.pk)[0]
+    friend = f.user("xiaozhao")  # came through the buyer's link and paid: a reward, a commission, a report row
+    sold, _ = claim_service.claim(offer_id=flash_sale.pk, buyer=friend, quantity=1, ref=mine.code)
+    orders.transition(order_id=sold.order.pk, to_status="paid", actor=merchant.user)
     return {"category": deals, "merchant": merchant, "thread": thread, "buyer": buyer, "poster": poster, "link": mine}
 
 
@@ -392,7 +395,23 @@ def _urls(shop):
         "merchant dashboard": (
             "merchant",
             reverse("community_commerce:merchant_dashboard"),
-            ["待处理订单", "标记已付款", "标记已发货", "收入", "我的活动", "参与漏斗", "已认证"],
+            [
+                "待处理订单",
+                "标记已付款",
+                "标记已发货",
+                "收入",
+                "我的活动",
+                "参与漏斗",
+                "已认证",
+                "按渠道统计",
+                "你应付的佣金",
+            ],
+        ),
+        "rewards": ("buyer", reverse("community_commerce:rewards"), ["奖励", "按销售（CPS）", "待定", "下载 CSV"]),
+        "staff report": (
+            "staff",
+            reverse("community_commerce:staff_report"),
+            ["论坛报表", "所有商家的渠道", "投资回报率（ROI）", "应付给会员的推荐奖励", "参与情况"],
         ),
         "login": (None, reverse("account_login"), ["登录", "注册", "语言"]),
         "notifications": ("buyer", reverse("forum:notifications"), ["通知"]),
@@ -412,6 +431,8 @@ PAGES = [
     "new thread with the offer composer",
     "my deals",
     "merchant dashboard",
+    "rewards",
+    "staff report",
     "login",
     "notifications",
 ]
@@ -421,7 +442,7 @@ PAGES = [
 def test_page_reads_in_chinese(shop, name):
     who, url, expected = _urls(shop)[name]
     member = {"buyer": shop["buyer"], "merchant": shop["merchant"].user, None: None}.get(who) or (
-        f.user("xiaozhang") if who == "other" else None
+        f.user("xiaozhang") if who == "other" else f.staff("guanliyuan") if who == "staff" else None
     )
     text = visible_text(page(chinese_client(member), url))
     assert english_left(text) == [], f"English left on {name}: {text}"

@@ -162,6 +162,13 @@ class ForumAdapter:
         Default: nobody beyond those who asked to be reminded."""
         return []
 
+    def count_replies(self, windows) -> dict:
+        """Replies posted in threads between two moments, for the merchant's participation
+        report: ``windows`` is ``{key: (thread_id, since, until)}``, the answer ``{key: count}``.
+        A key left out is "not known" (shown as such). Override with one query; the default
+        knows nothing."""
+        return {}
+
     # --- notifications (default: the plugin's own notices, services/notices.py) -------------
 
     def notify(self, *, recipients, kind, message, params=None, url="", actor=None) -> None:

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Min, Q
 from django.db.models.signals import post_delete
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from community_commerce.adapters.base import ForumAdapter, ThreadRef
 from community_commerce.errors import NotFound
 from forum import extensions, permissions
-from forum.models import Category, MemberPreferences, Notification, Subscription, Thread
+from forum.models import Category, MemberPreferences, Notification, Post, Subscription, Thread
 
 
 def _ref(thread) -> ThreadRef:
@@ -149,6 +149,23 @@ class BundledForumAdapter(ForumAdapter):
 
         message, params = str(message), dict(params or {})
         transaction.on_commit(lambda: post_event(thread_id=thread_id, message=message, params=params))
+
+    def count_replies(self, windows) -> dict:
+        windows = dict(windows)
+        if not windows:
+            return {}
+        threads = {thread_id for thread_id, _since, _until in windows.values()}
+        openers = (
+            Post.objects.filter(thread_id__in=threads).values("thread_id").annotate(first=Min("id")).values("first")
+        )
+        replies = Post.objects.filter(thread_id__in=threads, kind=Post.Kind.POST, deleted_at__isnull=True)
+        counts = replies.exclude(pk__in=openers).aggregate(
+            **{
+                f"w{n}": Count("id", filter=Q(thread_id=thread_id, created_at__gte=since, created_at__lt=until))
+                for n, (thread_id, since, until) in enumerate(windows.values())
+            }
+        )
+        return {key: counts[f"w{n}"] for n, key in enumerate(windows)}
 
     def thread_watchers(self, thread_id) -> list[int]:
         return list(Subscription.objects.filter(thread_id=thread_id).values_list("user_id", flat=True))

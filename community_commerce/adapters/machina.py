@@ -14,7 +14,7 @@ The only module of the plugin that imports machina; models are looked up through
 own ``get_model``, so a site that overrides machina's models gets its own.
 """
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.signals import post_delete
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -146,6 +146,23 @@ class MachinaAdapter(ForumAdapter):
         )  # fmt: skip
         Post.objects.create(topic=topic, poster=author, subject=title, content=body, approved=True)
         return self.get_thread(topic.pk)
+
+    def count_replies(self, windows) -> dict:
+        """Approved posts after each topic's first, in one query."""
+        windows = dict(windows)
+        if not windows:
+            return {}
+        Topic, Post = _model("forum_conversation", "Topic"), _model("forum_conversation", "Post")
+        topics = {thread_id for thread_id, _since, _until in windows.values()}
+        openers = Topic.objects.filter(pk__in=topics).values("first_post_id")
+        replies = Post.objects.filter(topic_id__in=topics, approved=True).exclude(pk__in=openers)
+        counts = replies.aggregate(
+            **{
+                f"w{n}": Count("id", filter=Q(topic_id=thread_id, created__gte=since, created__lt=until))
+                for n, (thread_id, since, until) in enumerate(windows.values())
+            }
+        )
+        return {key: counts[f"w{n}"] for n, key in enumerate(windows)}
 
     # --- watchers, members ------------------------------------------------------------------
 

@@ -278,3 +278,8 @@ def order_action(request, order_id: Id, action: Action, payload: ReasonIn | None
 from community_commerce.api.sharing import router as sharing_router  # noqa: E402
 
 router.add_router("", sharing_router)
+
+# Commissions and reports (shared/API.md "Commissions and reports"): their own module.
+from community_commerce.api.reports import router as reports_router  # noqa: E402
+
+router.add_router("", reports_router)

@@ -2,6 +2,7 @@ from community_commerce.models.claim import Claim, ClaimTally, OfferReminder
 from community_commerce.models.coupon import Coupon, CouponGrant, CouponUse
 from community_commerce.models.dispute import Dispute, DisputeMessage
 from community_commerce.models.language import MemberLanguage
+from community_commerce.models.ledger import CategoryRate, CommissionEntry, Payout, Programme, PromotionCost
 from community_commerce.models.link import Attribution, LinkVisitDay, LinkVisitor, Referral, ShareLink
 from community_commerce.models.merchant import Merchant, MerchantEvent
 from community_commerce.models.notice import Notice, ThreadEvent
@@ -14,8 +15,10 @@ from community_commerce.models.stats import ThreadViewDay, ThreadViewer
 
 __all__ = [
     "Attribution",
+    "CategoryRate",
     "Claim",
     "ClaimTally",
+    "CommissionEntry",
     "Coupon",
     "CouponGrant",
     "CouponUse",
@@ -33,6 +36,9 @@ __all__ = [
     "OfferReminder",
     "Order",
     "OrderEvent",
+    "Payout",
+    "Programme",
+    "PromotionCost",
     "Rating",
     "ReceiptReminder",
     "Referral",

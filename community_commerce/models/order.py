@@ -56,6 +56,7 @@ class Order(models.Model):
             models.Index(fields=["status", "payment_due_at"], name="cc_order_due"),
             models.Index(fields=["merchant", "status"], name="cc_order_merchant"),
             models.Index(fields=["link", "status"], name="cc_order_link"),
+            models.Index(fields=["merchant", "created_at"], name="cc_order_merchant_day"),  # the reports
         ]
         verbose_name = _("order")
         verbose_name_plural = _("orders")

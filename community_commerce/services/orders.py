@@ -17,7 +17,7 @@ from community_commerce.conf import conf
 from community_commerce.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from community_commerce.models import Order, OrderEvent
 from community_commerce.money import round_amount
-from community_commerce.services import refunds, reputation
+from community_commerce.services import commissions, refunds, reputation
 
 S = Order.Status
 
@@ -25,7 +25,7 @@ PIPELINE = {
     S.PENDING_PAYMENT: {S.PAID, S.EXPIRED, S.CANCELLED},
     S.PAID: {S.SHIPPED, S.REFUNDED, S.DISPUTED},
     S.SHIPPED: {S.COMPLETED, S.DISPUTED},
-    S.COMPLETED: {S.DISPUTED},
+    S.COMPLETED: {S.DISPUTED, S.REFUNDED},
     S.DISPUTED: {S.REFUNDED, S.PAID, S.SHIPPED, S.COMPLETED},
     S.EXPIRED: set(),
     S.CANCELLED: set(),
@@ -45,6 +45,7 @@ ALLOWED_BY = {
     (S.SHIPPED, S.COMPLETED): {"buyer", "staff", "system"},  # received; system: AUTO_RECEIVE_DAYS after shipping
     (S.SHIPPED, S.DISPUTED): {"buyer"},
     (S.COMPLETED, S.DISPUTED): {"buyer"},  # within REFUND_DAYS of completion (services/disputes.py)
+    (S.COMPLETED, S.REFUNDED): {"staff"},  # a refund after completion, with a reason
     (S.DISPUTED, S.REFUNDED): {"staff"},  # the dispute resolved: refund
     (S.DISPUTED, S.PAID): {"staff"},  # the dispute rejected: back where the order was
     (S.DISPUTED, S.SHIPPED): {"staff"},
@@ -187,7 +188,10 @@ def transition(
     if order.status == to_status:
         return order, False
     move = (order.status, to_status)
-    if to_status not in PIPELINE.get(order.status, set()):
+    allowed = ALLOWED_BY.get(move, set())
+    role = as_role or role_of(actor, order)
+    staff_only = allowed == {"staff"}  # to anyone else such a step does not exist: 409, not 403
+    if to_status not in PIPELINE.get(order.status, set()) or (staff_only and role != "staff"):
         if move == (S.PAID, S.CANCELLED):
             message = _("A paid order is not cancelled but refunded, with a reason for the buyer.")
         else:
@@ -198,7 +202,7 @@ def transition(
         raise Conflict(message, code=errors.INVALID_TRANSITION)
     if move in THROUGH_DISPUTE and not dispute:
         raise Conflict(_("Disputes are opened and settled on the dispute's own page."), code=errors.INVALID_TRANSITION)
-    if (as_role or role_of(actor, order)) not in ALLOWED_BY[move]:
+    if role not in allowed:
         raise NotAllowed(_("You may not make this change to the order."))
     reason = " ".join(str(reason or "").split())[:300]
     if to_status in REASON_REQUIRED and not reason:
@@ -214,6 +218,9 @@ def transition(
         OrderEvent.objects.create(
             order=order, at=now, actor=actor, from_status=from_status, to_status=to_status, reason=reason
         )
+        commissions.follow_order(
+            order_id=order.pk, from_status=from_status, to_status=to_status, reason=reason, now=now
+        )
         order.status = to_status
         order.updated_at = now
         if to_status in refunds.UNWOUND:
@@ -227,14 +234,15 @@ def transition(
 
 
 def call_off(*, order_id, actor=None, reason="", status=None) -> tuple[Order, bool]:
-    """End an open order however it stands: one waiting for payment is cancelled, a paid one
-    refunded (an offer cancelled, the admin's "cancel or refund"). ``status``: the one the
-    caller read, to save a query; if the order moved since, it is read again once."""
+    """End an order however it stands: one waiting for payment is cancelled, a paid one (or, by
+    staff, a completed one) refunded: an offer cancelled, the admin's "cancel or refund".
+    ``status``: the one the caller read, to save a query; if the order moved since, it is
+    read again once."""
 
     def end(status):
         if status is None:
             status = Order.objects.filter(pk=order_id).values_list("status", flat=True).first()
-        to_status = S.REFUNDED if status == S.PAID else S.CANCELLED
+        to_status = S.CANCELLED if status == S.PENDING_PAYMENT else S.REFUNDED
         return transition(order_id=order_id, to_status=to_status, actor=actor, reason=reason)
 
     try:

@@ -93,8 +93,8 @@ STEPS: list[Step] = [
     # releases a withdrawn claim's use too.
     Step("coupon_use", "community_commerce.services.coupons.release_for_order"),
     Step("units", "community_commerce.services.refunds.return_units"),
-    # Issue 11 (commissions): Step("commissions", "...services.commissions.reverse_for_order"): pending
-    # entries void, approved or paid ones a `reversed` entry (unique per order, beneficiary and kind).
+    # The ledger: pending entries void, approved or paid ones a `reversed` entry (unique per entry).
+    Step("commissions", "community_commerce.services.commissions.reverse_step"),
     # Issue 13 (points): Step("points", "...services.points.claw_back"): a clawback entry, unique per order.
 ]
 

@@ -3,7 +3,8 @@
 Beat runs :func:`sweep` every few seconds: it opens offers whose start has come,
 closes every overdue offer (each in its own transaction, so one failure never
 blocks the rest), expires unpaid reservations, tells buyers about their new claims
-(services/claim_notices.py), rolls up share-link visits (services/links.py), and queues an ETA task for each
+(services/claim_notices.py), rolls up share-link visits (services/links.py), approves the
+commissions whose refund window has passed (services/commissions.py), and queues an ETA task for each
 offer that opens or ends before the next sweep, for precision. ETA tasks are
 only ever a few seconds ahead (Redis redelivers far-ahead ones after the
 visibility timeout); if one is lost the next sweep does its work.
@@ -22,7 +23,16 @@ from community_commerce import stock
 from community_commerce.conf import conf
 from community_commerce.kinds import KINDS
 from community_commerce.models import Offer
-from community_commerce.services import claim_notices, lifecycle, links, ratings, receipt, reputation, stats
+from community_commerce.services import (
+    claim_notices,
+    commissions,
+    lifecycle,
+    links,
+    ratings,
+    receipt,
+    reputation,
+    stats,
+)
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +65,10 @@ def sweep(*, now=None) -> dict:
     queue_precise_tasks(offers=upcoming, now=now)
     stats.flush_view_counts(now=now)  # thread views counted in Redis, into the database
     links.flush_visits(now=now)  # share-link visits too
+    try:  # commissions past the refund window: one UPDATE per batch
+        counts["approved"] = commissions.approve_due(now=now)
+    except Exception:
+        log.exception("approving commissions failed; the next sweep tries again")
     return counts
 
 

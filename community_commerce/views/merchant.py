@@ -13,6 +13,7 @@ from community_commerce.forms import MerchantApplicationForm
 from community_commerce.models import Merchant, Offer, Order, ShareLink
 from community_commerce.services import links, merchants, orders, stats
 from community_commerce.services.offer_state import display_status
+from community_commerce.views.reports import merchant_context
 
 BULK_ACTIONS = {"pay": Order.Status.PAID, "ship": Order.Status.SHIPPED}
 BULK_LIMIT = 500
@@ -51,6 +52,7 @@ def merchant_dashboard(request):
             "to_ship": waiting.get(Order.Status.PAID, 0),
             "live_offers": sum(1 for o in offers if o.status == Offer.Status.LIVE),
             "campaign_links": _campaign_links(merchant),
+            **merchant_context(request, merchant, offers),
         },
     )
 

@@ -32,7 +32,8 @@ def order_panel(user, order) -> dict:
         "dispute": dispute,
         "may_dispute": dispute is None and disputes.may_open(user, order, timezone.now()),
         "completes_at": receipt.completes_at(order) if role in ("buyer", "merchant", "staff") else None,
-        "may_refund": order.status == S.PAID and role in orders.ALLOWED_BY[(S.PAID, S.REFUNDED)],
+        # a paid order by its merchant or staff; a completed one by staff (after completion)
+        "may_refund": role in orders.ALLOWED_BY.get((order.status, S.REFUNDED), ()) and order.status != S.DISPUTED,
         "refund_form": ReasonRequiredForm(prefix="refund"),
         "rating": rating,
         "rating_shown": rating is not None and ratings.shown_to(user, rating),

@@ -60,6 +60,10 @@ class ForumDriver:
         False when the site keeps none (the adapter then answers the site's default)."""
         return False
 
+    def reply(self, *, thread_id, author, at) -> bool:
+        """Post a reply at ``at``; False when the driver cannot (the contract then skips it)."""
+        return False
+
     def notifications_url(self) -> str:
         """The page where a member reads what they were told."""
         raise NotImplementedError
@@ -116,6 +120,12 @@ class BundledDriver(ForumDriver):
         from forum.services import subscriptions
 
         subscriptions.watch(user=user, thread=Thread.objects.get(pk=thread_id))
+        return True
+
+    def reply(self, *, thread_id, author, at):
+        from forum.models import Post
+
+        Post.objects.create(thread_id=thread_id, author=author, body="A reply", html="<p>A reply</p>", created_at=at)
         return True
 
     def set_language(self, user, language):
@@ -216,6 +226,14 @@ class MachinaDriver(ForumDriver):
 
     def watch(self, user, thread_id):
         self.native_thread(thread_id).subscribers.add(user)
+        return True
+
+    def reply(self, *, thread_id, author, at):
+        from machina.core.db.models import get_model
+
+        Post = get_model("forum_conversation", "Post")
+        post = Post.objects.create(topic_id=thread_id, poster=author, subject="Re", content="A reply", approved=True)
+        Post.objects.filter(pk=post.pk).update(created=at)
         return True
 
     def set_language(self, user, language):

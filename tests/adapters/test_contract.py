@@ -16,7 +16,7 @@ from django.utils.translation import gettext_noop
 
 from community_commerce import errors
 from community_commerce.adapters import get_adapter
-from community_commerce.adapters.base import ThreadRef
+from community_commerce.adapters.base import ForumAdapter, ThreadRef
 from community_commerce.errors import NotAllowed, NotFound
 from community_commerce.models import Offer
 from community_commerce.services import lifecycle, post_offer
@@ -318,3 +318,23 @@ def test_a_thread_the_forum_deletes_ends_its_offers_and_tells_the_buyers(
     notes = page(reader, forum.notifications_url())
     assert len(re.findall(r"“Rice sacks” was cancelled: The thread was", notes)) == 1
     assert adapter.thread_gone(thread_id, reason="deleted") == 0  # reported again: nothing more
+
+
+def test_replies_are_counted_within_each_window_or_left_out_as_unknown(adapter, forum, seller, thread_id):
+    start = timezone.now().replace(microsecond=0)
+    replier = forum.member("replier")
+    if not forum.reply(thread_id=thread_id, author=replier, at=start + timezone.timedelta(hours=1)):
+        pytest.skip(f"{forum.name}'s driver cannot post replies")
+    forum.reply(thread_id=thread_id, author=replier, at=start + timezone.timedelta(hours=3))
+    windows = {
+        "both": (thread_id, start, start + timezone.timedelta(hours=4)),
+        "first": (thread_id, start, start + timezone.timedelta(hours=2)),
+        "none": (thread_id, start + timezone.timedelta(hours=5), start + timezone.timedelta(hours=6)),
+    }
+    with CaptureQueriesContext(connection) as queries:
+        counts = adapter.count_replies(windows)
+    assert len(queries) <= 1
+    expected = {"both": 2, "first": 1, "none": 0}  # the opening post is no reply
+    assert counts == {key: n for key, n in expected.items() if key in counts}  # exact, or "not known"
+    if type(adapter).count_replies is not ForumAdapter.count_replies:
+        assert counts == expected  # an adapter that overrides it knows every window

@@ -4,12 +4,15 @@ registered reversal given back once; two opposite decisions at once leave one; t
 leave one. SQLite lets one writer in at a time, so these are skipped there."""
 
 import threading
+from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
-from community_commerce.models import ClaimTally, Coupon, CouponUse, Dispute, Order, OrderEvent
-from community_commerce.services import disputes, refunds
+from community_commerce.models import ClaimTally, CommissionEntry, Coupon, CouponUse, Dispute, Order, OrderEvent
+from community_commerce.services import commissions, disputes, orders, refunds
 from tests import factories
 from tests.api.test_commerce_api import login_token
 from tests.commerce import test_concurrency
@@ -63,6 +66,8 @@ def test_a_refund_resolved_twice_at_once_gives_the_flash_sale_s_stock_back_once(
     assert registered == [order.pk]
     assert Order.objects.get(pk=other.pk).status == S.PAID
     assert Coupon.objects.get(pk=coupon.pk).uses == 1  # the refunded order's use back, once; the other's kept
+    ledger = CommissionEntry.objects.filter(order=order)
+    assert list(ledger.values_list("status", flat=True)) == ["void"]  # pending when it shipped: void, once
     assert dict(CouponUse.objects.values_list("member__username", "status")) == {
         "buyer": "released",
         "stranger": "live",
@@ -124,3 +129,29 @@ def test_two_disputes_opened_at_once_leave_one():
     assert len(opened) == 1 and {r.code for r in refused} == {"already_disputed"}, results
     assert Dispute.objects.filter(order=order).count() == 1
     assert OrderEvent.objects.filter(order=order, to_status=S.DISPUTED).count() == 1
+
+
+@pytest.mark.parametrize("round_", range(2))
+def test_staff_refunding_an_approved_order_twice_at_once_reverse_its_commission_once(round_, registered):
+    """After the refund window the ledger's entries are approved (and disputes are closed):
+    staff may still refund the order; two refunds at once write one reversed entry."""
+    shop = Shop(stock=5, per_user_limit=5)
+    order = shop.order(S.PAID, quantity=2)
+    past = timezone.now() - timedelta(days=20)
+    OrderEvent.objects.filter(order=order).update(at=past)
+    orders.transition(order_id=order.pk, to_status=S.SHIPPED, actor=shop.seller, now=past)
+    orders.transition(order_id=order.pk, to_status=S.COMPLETED, actor=shop.buyer, now=past)
+    assert commissions.approve_due() == 1
+    second_staff = factories.staff(f"refunder-{round_}")
+    body = '{"reason": "A jar broke in delivery"}'
+    results = at_once([api_post(shop.staff, f"/orders/{order.pk}/refund", body),
+                       api_post(second_staff, f"/orders/{order.pk}/refund", body)])  # fmt: skip
+    assert [r.status_code for r in results] == [200, 200], [r.content for r in results]
+    ledger = CommissionEntry.objects.filter(order=order).order_by("id")
+    assert list(ledger.values_list("status", "amount")) == [
+        ("approved", Decimal("0.500")),
+        ("reversed", Decimal("-0.500")),
+    ]
+    shop.offer.refresh_from_db()
+    assert shop.offer.sold == 0 and registered == [order.pk]
+    assert OrderEvent.objects.filter(order=order, to_status=S.REFUNDED).count() == 1

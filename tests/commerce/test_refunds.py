@@ -3,14 +3,17 @@ being kept (expired, cancelled, refunded) runs every step of STEPS once, in orde
 the transaction that moved it; after-commit steps run once it commits; and each step is
 safe to run twice on its own."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
-from community_commerce.models import Claim, ClaimTally, Coupon, CouponUse, Offer, Order
-from community_commerce.services import lifecycle, orders, refunds
+from community_commerce.errors import Conflict
+from community_commerce.models import Claim, ClaimTally, CommissionEntry, Coupon, CouponUse, Offer, Order, OrderEvent
+from community_commerce.services import commissions, lifecycle, orders, refunds
 from tests.commerce.trust_support import Shop
 
 pytestmark = pytest.mark.django_db
@@ -47,7 +50,8 @@ def registered(monkeypatch):
 
 def test_the_steps_run_in_the_lock_order_of_a_claim():
     names = [step.name for step in refunds.STEPS]
-    assert names[:4] == ["claim", "allowance", "coupon_use", "units"]  # the claim decides; tally, use, offer row
+    # the claim decides; then the tally, the coupon's use, the offer row; then the ledger
+    assert names[:5] == ["claim", "allowance", "coupon_use", "units", "commissions"]
 
 
 def test_a_merchant_refund_runs_every_step_once_and_gives_the_units_back(
@@ -145,3 +149,21 @@ def test_the_merchant_refunds_a_paid_order_from_its_page_with_a_reason(shop):
     buyer = Client()
     buyer.force_login(shop.buyer)
     assert refund not in buyer.get(reverse("community_commerce:order", args=[order.pk])).content.decode()
+
+
+def test_the_ledger_s_step_voids_pending_entries_and_reverses_approved_ones_once(shop):
+    paid = shop.order(S.PAID)
+    orders.transition(order_id=paid.pk, to_status=S.REFUNDED, actor=shop.seller, reason="Out of apples")
+    assert list(CommissionEntry.objects.filter(order=paid).values_list("status", flat=True)) == ["void"]
+    done = shop.order(S.PAID)
+    past = timezone.now() - timedelta(days=20)
+    OrderEvent.objects.filter(order=done).update(at=past)
+    orders.transition(order_id=done.pk, to_status=S.SHIPPED, actor=shop.seller, now=past)
+    orders.transition(order_id=done.pk, to_status=S.COMPLETED, actor=shop.buyer, now=past)
+    assert commissions.approve_due() == 1
+    with pytest.raises(Conflict):  # after completion only staff refund: for anyone else no such step
+        orders.transition(order_id=done.pk, to_status=S.REFUNDED, actor=shop.seller, reason="x")
+    orders.transition(order_id=done.pk, to_status=S.REFUNDED, actor=shop.staff, reason="A jar broke")
+    refunds.unwind(order=done, from_status=S.COMPLETED, to_status=S.REFUNDED, reason="again", now=timezone.now())
+    rows = list(CommissionEntry.objects.filter(order=done).order_by("id").values_list("status", "amount"))
+    assert rows == [("approved", Decimal("0.250")), ("reversed", Decimal("-0.250"))]

@@ -7,7 +7,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.urls import reverse
 
-from community_commerce.services import claim_notices, merchants
+from community_commerce.services import claim_notices, links, merchants, orders
 from community_commerce.services.claim import claim
 from tests import factories as f
 from tests.e2e.conftest import log_in, use_language
@@ -32,6 +32,10 @@ def deals():
     buyer = f.user("buyer")
     claim(offer_id=offers["group_buy"].pk, buyer=buyer, quantity=2)
     reserved, _ = claim(offer_id=offers["flash_sale"].pk, buyer=buyer, quantity=1)
+    # A paid sale through a member's link: rewards, commissions and the reports have rows and charts.
+    link = links.get_or_create_link(user=buyer, offer_id=offers["flash_sale"].pk)[0]
+    sold, _ = claim(offer_id=offers["flash_sale"].pk, buyer=f.user("neighbour"), quantity=1, ref=link.code)
+    orders.transition(order_id=sold.order.pk, to_status="paid", actor=seller)
     claim_notices.send_pending()
     return {"thread": thread, "category": category, "order": reserved.order, "buyer": buyer}
 
@@ -53,6 +57,7 @@ def test_member_and_merchant_pages_have_no_serious_axe_violation(new_page, deals
         "thread with offers": deals["thread"].get_absolute_url(),
         "order": reverse("community_commerce:order", args=[deals["order"].pk]),
         "my deals": reverse("community_commerce:my_orders"),
+        "rewards": reverse("community_commerce:rewards"),
         "notifications": reverse("forum:notifications"),
         "profile": reverse("forum:profile", args=["seller"]),
         "search": reverse("forum:search") + "?q=deals",
@@ -76,6 +81,13 @@ def test_member_and_merchant_pages_have_no_serious_axe_violation(new_page, deals
     merchant.goto(reverse("forum:new_thread", args=["deals"]))
     merchant.locator("#offer-section summary").click()
     found["composer, open"] = blocking_violations(merchant)
+
+    staff = new_page(locale=locale)
+    use_language(staff, locale)
+    f.staff("operator")
+    log_in(staff, "operator", f.PASSWORD)
+    staff.goto(reverse("community_commerce:staff_report"))
+    found["staff report"] = blocking_violations(staff)
 
     assert {name: problems for name, problems in found.items() if problems} == {}
 

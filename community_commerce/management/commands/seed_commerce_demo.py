@@ -6,8 +6,9 @@ greengrocer's reply) and one open dispute, to follow from bob's, greengrocer's a
 the moderators' side (mod, admin).
 
 Idempotent: threads are made once; a thread whose demo offer has ended gets a
-fresh one, so whoever runs the demo sees live deals; the rated order is made once,
-and a new open dispute only when none is open (someone settled the last one).
+fresh one, so whoever runs the demo sees live deals. The past (demo_history.py: completed
+and refunded-after-payment orders with their commissions) is made once; bob's rated order
+is made once, and a new open dispute only when none is open (someone settled the last one).
 """
 
 from datetime import timedelta
@@ -17,6 +18,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from community_commerce.adapters import get_adapter
+from community_commerce.management import demo_history
 from community_commerce.models import Dispute, Merchant, Offer, Order, Rating
 from community_commerce.services import claim, disputes, merchants, orders, post_offer, ratings, reputation
 
@@ -130,6 +132,9 @@ class Command(BaseCommand):
                 buyer = users.filter(username=username).first()
                 if buyer:
                     claim.claim(offer_id=offer.pk, buyer=buyer, quantity=quantity, idempotency_key=f"demo-{offer.pk}")
+        staff = users.filter(is_staff=True).order_by("pk").first()
+        if demo_history.load(grocer=grocer, merchant=merchant, staff=staff):
+            self.stdout.write("Demo history: two weeks of honey sales, with their commissions.")
         bob = users.filter(username="bob").first()
         if bob and honey:
             seed_trust(merchant=merchant, grocer=grocer, buyer=bob, offer=honey)

@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('community_commerce', '0009_member_language'),
+        ('community_commerce', '0010_commissions'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
