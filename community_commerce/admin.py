@@ -5,7 +5,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from community_commerce.errors import CommerceError
@@ -16,6 +18,9 @@ from community_commerce.models import (
     Coupon,
     CouponGrant,
     CouponUse,
+    Dispute,
+    DisputeMessage,
+    FlaggedMerchant,
     Merchant,
     MerchantEvent,
     Offer,
@@ -24,10 +29,12 @@ from community_commerce.models import (
     Payout,
     Programme,
     PromotionCost,
+    Rating,
     ShareLink,
 )
 from community_commerce.money import format_money
 from community_commerce.services import commissions, lifecycle, merchants, orders, payouts
+from community_commerce.templatetags.commerce import commerce_percent
 
 
 class ReasonForm(forms.Form):
@@ -192,9 +199,7 @@ class OrderAdmin(admin.ModelAdmin):
             request,
             queryset,
             title=_("Cancel or refund orders"),
-            apply=lambda o, reason: orders.transition(
-                order_id=o.pk, to_status=Order.Status.CANCELLED, actor=request.user, reason=reason
-            )[1],
+            apply=lambda o, reason: orders.call_off(order_id=o.pk, actor=request.user, reason=reason)[1],
         )
 
 
@@ -395,3 +400,77 @@ class PromotionCostAdmin(_ReadOnly):
     list_display = ["offer", "channel", "amount", "currency", "spent_on", "note"]
     list_filter = ["channel", "currency"]
     search_fields = ["offer__title", "channel"]
+
+
+# --- Buyer protection: disputes and ratings to look up, shops flagged for disputes ---------------
+# Nothing is decided here: disputes are settled on their own page and comments hidden on the
+# shop's page, by the services the site uses. A flagged shop (its dispute rate passed
+# COMMUNITY_COMMERCE_DISPUTE_FLAG_RATE) is listed on the admin's front page for staff to
+# review; nobody is suspended automatically.
+
+
+class _Record(_ReadOnly):
+    """A record of what happened between members: never deleted here either."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class DisputeMessageInline(admin.TabularInline):
+    model = DisputeMessage
+    extra = 0
+    can_delete = False
+    readonly_fields = ["created_at", "author", "side", "body"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Dispute)
+class DisputeAdmin(_Record):
+    list_display = ["order", "reason", "status", "created_at", "resolved_at", "page"]
+    list_filter = ["status", "reason"]
+    search_fields = ["order__number", "order__buyer__username", "order__merchant__display_name"]
+    list_select_related = ["order"]
+    inlines = [DisputeMessageInline]
+
+    @admin.display(description=_("Page"))
+    def page(self, dispute):
+        url = reverse("community_commerce:dispute", args=[dispute.pk])
+        return format_html('<a href="{}">{}</a>', url, _("The dispute's page"))
+
+
+@admin.register(Rating)
+class RatingAdmin(_Record):
+    list_display = ["order", "merchant", "stars", "published_at", "replied_at", "hidden_at"]
+    list_filter = ["stars", ("published_at", admin.EmptyFieldListFilter), ("hidden_at", admin.EmptyFieldListFilter)]
+    search_fields = ["order__number", "merchant__display_name", "comment"]
+    list_select_related = ["order", "merchant"]
+
+
+@admin.register(FlaggedMerchant)
+class FlaggedMerchantAdmin(_Record):
+    """Shops to review: their dispute rate passed the threshold (services/reputation.py)."""
+
+    list_display = ["display_name", "user", "status", "dispute_rate", "refunded_disputes", "open_disputes", "paid"]
+    list_select_related = ["user", "reputation"]
+    search_fields = ["display_name", "user__username"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(reputation__flagged=True)
+
+    @admin.display(description=_("Dispute rate"), ordering="reputation__dispute_rate")
+    def dispute_rate(self, merchant):
+        return commerce_percent(merchant.reputation.dispute_rate)
+
+    @admin.display(description=_("Refunded after a dispute"))
+    def refunded_disputes(self, merchant):
+        return merchant.reputation.refunded_disputes
+
+    @admin.display(description=_("Open disputes"))
+    def open_disputes(self, merchant):
+        return merchant.reputation.open_disputes
+
+    @admin.display(description=_("Orders paid"))
+    def paid(self, merchant):
+        return merchant.reputation.paid_orders

@@ -1,6 +1,9 @@
-"""Every setting of the plugin, with its default, read in one place."""
+"""Every setting of the plugin, with its default, read in one place.
 
-from decimal import Decimal
+A site sets them in its Django settings (config/settings.py reads each from the
+environment when it is there), so an operator tunes them without editing code."""
+
+from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 
@@ -86,7 +89,8 @@ class _Conf:
 
     @property
     def REFUND_DAYS(self):
-        """Days after an order is completed before its commissions are approved (and payable)."""
+        """Days after an order is completed before its commissions are approved (and payable); the
+        buyer may open a dispute until then (services/disputes.py), so nothing approved is disputed."""
         return int(_get("REFUND_DAYS", 7))
 
     @property
@@ -102,6 +106,76 @@ class _Conf:
     @property
     def GATE_REDIS_URL(self):
         return _get("GATE_REDIS_URL", settings.CACHES["default"]["LOCATION"])
+
+    # --- buyer protection and reputation (services/receipt.py disputes.py ratings.py reputation.py)
+
+    @property
+    def AUTO_RECEIVE_DAYS(self):
+        """Days after shipping at which the sweeper completes an order the buyer neither
+        confirmed nor disputed (never a disputed one)."""
+        return int(_get("AUTO_RECEIVE_DAYS", 10))
+
+    @property
+    def AUTO_RECEIVE_REMIND_DAYS(self):
+        """The buyer is reminded this many days before the order completes by itself."""
+        return int(_get("AUTO_RECEIVE_REMIND_DAYS", 3))
+
+    @property
+    def RATING_BLIND_DAYS(self):
+        """A rating stays unpublished (double-blind) until the merchant replied, or this many days."""
+        return int(_get("RATING_BLIND_DAYS", 7))
+
+    @property
+    def NEW_MERCHANT_ORDERS(self):
+        """Completed orders a shop needs before its offers may be worth more than NEW_MERCHANT_MAX_VALUE."""
+        return int(_get("NEW_MERCHANT_ORDERS", 5))
+
+    @property
+    def NEW_MERCHANT_MAX_VALUE(self) -> dict[str, Decimal]:
+        """What one offer of a new shop may be worth (stock x highest unit price), per currency:
+        ``{"EUR": Decimal("2000"), "JPY": Decimal("300000"), "*": ...}`` ("*": any other
+        currency). The setting is a number (every currency), a dict, or a string such as
+        ``"2000"`` or ``"EUR=2000,JPY=300000,*=2000"`` (from the environment)."""
+        return parse_amounts(_get("NEW_MERCHANT_MAX_VALUE", 2000))
+
+    @property
+    def DISPUTE_FLAG_RATE(self) -> Decimal:
+        """A shop whose dispute rate (disputes ending in a refund / paid orders) reaches this is
+        flagged for staff on the admin; nobody is suspended automatically."""
+        return Decimal(str(_get("DISPUTE_FLAG_RATE", "0.10")))
+
+    @property
+    def DISPUTE_FLAG_MIN_ORDERS(self):
+        """Paid orders a shop needs before its dispute rate can flag it (one bad order of one is noise)."""
+        return int(_get("DISPUTE_FLAG_MIN_ORDERS", 3))
+
+    @property
+    def REPUTATION_MAX_AGE(self):
+        """Seconds after which the sweeper recomputes a shop's reputation even if nothing marked it
+        stale (deadlines pass, ratings publish by the clock)."""
+        return int(_get("REPUTATION_MAX_AGE", 600))
+
+    @property
+    def DEFAULT_SHIP_DAYS(self):
+        """The "ships within N days" a new shop promises until it sets its own."""
+        return int(_get("DEFAULT_SHIP_DAYS", 3))
+
+
+def parse_amounts(value) -> dict[str, Decimal]:
+    """A per-currency amount setting as ``{currency or "*": Decimal}``; see NEW_MERCHANT_MAX_VALUE."""
+    if isinstance(value, dict):
+        pairs = value.items()
+    elif isinstance(value, str) and "=" in value:
+        pairs = [part.split("=", 1) for part in value.split(",") if part.strip()]
+    else:
+        pairs = [("*", value)]
+    amounts = {}
+    for code, amount in pairs:
+        try:
+            amounts[str(code).strip().upper()] = Decimal(str(amount).strip())
+        except InvalidOperation:
+            raise ValueError(f"COMMUNITY_COMMERCE_NEW_MERCHANT_MAX_VALUE: {amount!r} is not an amount") from None
+    return amounts
 
 
 conf = _Conf()

@@ -56,7 +56,7 @@ def thread_offer_panel(request, thread, *, commerce_enabled=None) -> str:
     )
     if adapter.events_in_panel:
         offers = thread_events.with_events(offers)
-    offers = list(offers.select_related("merchant").order_by("id"))
+    offers = list(offers.select_related("merchant", "merchant__reputation").order_by("id"))  # + the shop's reputation
     stats.note_thread_offers(request, thread.id, bool(offers))  # the view counter needs no query of its own
     may_add = may_add_offer(user, thread, commerce_enabled=commerce_enabled)
     if not offers and not may_add:
@@ -162,7 +162,7 @@ def offer_card(offer, state, part, live_html=None) -> dict:
 
 def profile_merchant_panel(request, member) -> str:
     """On a profile: the member's shop, and for their own profile the way to apply or manage it."""
-    merchant = Merchant.objects.filter(user=member).first()
+    merchant = Merchant.objects.filter(user=member).select_related("reputation").first()
     own = request.user.is_authenticated and request.user.pk == member.pk
     if merchant is None and not own:
         return ""
@@ -242,3 +242,29 @@ def thread_offer_badges(thread_ids) -> dict:
     for offer, state in zip(offers, live_states(offers, now=now), strict=True):
         badges.setdefault(offer.thread_id, []).append(_offer_badge(state, now))
     return badges
+
+
+def shop_trust(merchant) -> dict:
+    """What a merchant's dashboard shows of buyer protection: the shop's reputation (read
+    with it), its open disputes and the ratings waiting for its side."""
+    from community_commerce.models import Dispute, MerchantReputation, Rating
+    from community_commerce.services import limits
+
+    completed = limits.completed_orders(merchant)
+    return {
+        "merchant": merchant,
+        "reputation": MerchantReputation.objects.filter(pk=merchant.pk).first(),
+        "disputes": list(
+            Dispute.objects.filter(order__merchant=merchant, status=Dispute.Status.OPEN)
+            .select_related("order")
+            .order_by("id")[:50]
+        ),
+        "to_reply": list(
+            Rating.objects.filter(merchant=merchant, replied_at__isnull=True)
+            .exclude(order__status="refunded")
+            .select_related("order")
+            .order_by("id")[:50]
+        ),
+        "completed": completed,
+        "limits": limits.limits_of(merchant, completed),
+    }

@@ -12,7 +12,7 @@ from community_commerce.models import Merchant, Offer
 class MerchantApplicationForm(forms.ModelForm):
     class Meta:
         model = Merchant
-        fields = ["display_name", "contact", "payment_instructions"]
+        fields = ["display_name", "contact", "payment_instructions", "ships_within_days"]
         widgets = {"payment_instructions": forms.Textarea(attrs={"rows": 3})}
 
 

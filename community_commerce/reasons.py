@@ -1,5 +1,5 @@
-"""Reasons the plugin itself gives when it cancels an offer (no merchant or staff wrote
-them). Stored as their English msgid in ``Offer.cancel_reason`` and ``OrderEvent.reason``,
+"""Reasons the plugin itself gives when it cancels an offer or moves an order (no merchant
+or staff wrote them). Stored as their English msgid in ``Offer.cancel_reason`` and ``OrderEvent.reason``,
 like the reasons people type, and translated wherever they are shown."""
 
 from django.utils.translation import gettext, gettext_noop
@@ -9,7 +9,17 @@ THREAD_GONE = {
     "moderated": gettext_noop("The thread was removed by the forum's moderators."),
     "deleted": gettext_noop("The thread was deleted."),
 }
-SYSTEM = frozenset(THREAD_GONE.values())
+# The sweeper completed a shipped order nobody confirmed or disputed (services/receipt.py).
+AUTO_RECEIVED = gettext_noop(
+    "Received automatically: the buyer neither confirmed receipt nor opened a dispute in time."
+)
+# The buyer opened a dispute, by its reason (models/dispute.py Dispute.Reason).
+DISPUTE_OPENED = {
+    "not_received": gettext_noop("Dispute opened: not received."),
+    "not_as_described": gettext_noop("Dispute opened: not as described."),
+    "other": gettext_noop("Dispute opened."),
+}
+SYSTEM = frozenset([*THREAD_GONE.values(), AUTO_RECEIVED, *DISPUTE_OPENED.values()])
 
 
 def is_system(reason) -> bool:

@@ -96,11 +96,21 @@ def return_units(*, offer_id, buyer_id, quantity, between=None) -> None:
     An offer that has ended keeps its count: it is the record of what was sold.
     The tally before the offer row: the lock order of a crowd sale's claim (services/claim.py);
     ``between`` runs between the two (a coupon's use goes back there, the claim's order too)."""
+    return_allowance(offer_id=offer_id, buyer_id=buyer_id, quantity=quantity)
+    if between is not None:
+        between()
+    return_to_offer(offer_id=offer_id, quantity=quantity)
+
+
+def return_allowance(*, offer_id, buyer_id, quantity) -> None:
+    """The member may take ``quantity`` more of the offer (their ClaimTally row)."""
     ClaimTally.objects.filter(offer_id=offer_id, buyer_id=buyer_id, taken__gte=quantity).update(
         taken=F("taken") - quantity
     )
-    if between is not None:
-        between()
+
+
+def return_to_offer(*, offer_id, quantity) -> None:
+    """``quantity`` units back on sale, unless the offer has ended (its count is then the record)."""
     Offer.objects.filter(pk=offer_id, sold__gte=quantity, closed_at__isnull=True).update(sold=F("sold") - quantity)
     # A sold-out sale that is still running is open again.
     if Offer.objects.filter(pk=offer_id, status=Offer.Status.SOLD_OUT, closed_at__isnull=True).update(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from community_commerce.views import composer, links, live, merchant, notices, offers, orders, reports
+from community_commerce.views import composer, disputes, links, live, merchant, notices, offers, orders, reports, trust
 
 app_name = "community_commerce"
 
@@ -21,6 +21,17 @@ urlpatterns = [
     path("me/coupons/", links.my_coupons, name="my_coupons"),
     path("me/orders/", orders.my_orders, name="my_orders"),
     path("orders/<int:pk>/", orders.order_detail, name="order"),
+    # buyer protection (views/trust.py, views/disputes.py): before the pipeline's <action>
+    path("orders/<int:pk>/refund", trust.refund, name="order_refund"),
+    path("orders/<int:pk>/rate", trust.rate, name="order_rate"),
+    path("orders/<int:pk>/dispute", disputes.dispute_new, name="dispute_new"),
+    path("ratings/<int:pk>/reply", trust.reply, name="rating_reply"),
+    path("ratings/<int:pk>/hide", trust.hide, name="rating_hide"),
+    path("disputes/", disputes.dispute_list, name="disputes"),
+    path("disputes/<int:pk>/", disputes.dispute_detail, name="dispute"),
+    path("disputes/<int:pk>/message", disputes.dispute_message, name="dispute_message"),
+    path("disputes/<int:pk>/resolve", disputes.dispute_resolve, name="dispute_resolve"),
+    path("merchants/<int:pk>/", trust.merchant_page, name="merchant"),
     path("orders/<int:pk>/<str:action>", orders.order_action, name="order_action"),
     path("merchant/", merchant.merchant_dashboard, name="merchant_dashboard"),
     path("merchant/apply/", merchant.merchant_apply, name="merchant_apply"),

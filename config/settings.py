@@ -307,3 +307,11 @@ if env("COMMUNITY_COMMERCE_FORUM_CPS_PERCENT_BY_CATEGORY"):  # "12:4,15:6.5": ca
     COMMUNITY_COMMERCE_FORUM_CPS_PERCENT_BY_CATEGORY = dict(
         item.split(":", 1) for item in env_list("COMMUNITY_COMMERCE_FORUM_CPS_PERCENT_BY_CATEGORY")
     )
+# Buyer protection, reputation and new-shop limits: set here only when the environment has
+# them, so community_commerce/conf.py keeps the one list of defaults (and what each means).
+for _name in (
+    "AUTO_RECEIVE_DAYS", "AUTO_RECEIVE_REMIND_DAYS", "RATING_BLIND_DAYS", "NEW_MERCHANT_ORDERS",
+    "NEW_MERCHANT_MAX_VALUE", "DISPUTE_FLAG_RATE", "DISPUTE_FLAG_MIN_ORDERS", "REPUTATION_MAX_AGE", "DEFAULT_SHIP_DAYS",
+):  # fmt: skip
+    if env(f"COMMUNITY_COMMERCE_{_name}", "").strip():
+        globals()[f"COMMUNITY_COMMERCE_{_name}"] = env(f"COMMUNITY_COMMERCE_{_name}").strip()

@@ -40,6 +40,15 @@ def _fresh_cache(settings):
     yield
 
 
+@pytest.fixture(autouse=True)
+def _established_shops(request, settings):
+    """Most tests post offers for brand-new shops, worth more than a new shop may offer; the
+    new-shop limit (COMMUNITY_COMMERCE_NEW_MERCHANT_ORDERS) is lifted for them. Tests marked
+    ``new_shop_limits`` (the limit's own) run with the defaults."""
+    if "new_shop_limits" not in request.keywords:
+        settings.COMMUNITY_COMMERCE_NEW_MERCHANT_ORDERS = 0
+
+
 @pytest.fixture
 def flood_off(settings):
     settings.FORUM_FLOOD_SECONDS = 0

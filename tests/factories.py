@@ -89,6 +89,19 @@ def merchant(user=None, status="verified", *, display_name=None, **extra):
     )
 
 
+def merchant_in(state_apps, user=None):
+    """A verified merchant written through a migration state's models (tests of old migrations:
+    today's Merchant has columns their tables lack). Only ``pk`` and ``user`` are given back."""
+    from types import SimpleNamespace
+
+    member = user or _member()
+    row = state_apps.get_model("community_commerce", "Merchant").objects.create(
+        user_id=member.pk, display_name=f"Shop of {member.username}", contact=f"{member.username}@example.com",
+        status="verified", verified_at=timezone.now(),
+    )  # fmt: skip
+    return SimpleNamespace(pk=row.pk, user=member)
+
+
 def commerce_thread(merchant_, *, category_=None, **extra):
     """A thread of the merchant's own in a commerce-enabled category."""
     category_ = category_ or category(commerce_enabled=True)

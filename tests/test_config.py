@@ -53,3 +53,36 @@ def test_postgresql_binds_on_the_server_and_prepares_unless_told_not_to(tmp_path
     assert database_options(tmp_path, DATABASE_URL=url) == "{'server_side_binding': True, 'prepare_threshold': 2}"
     behind_pgbouncer = database_options(tmp_path, DATABASE_URL=url, DB_PREPARED_STATEMENTS="0")
     assert behind_pgbouncer == "{'server_side_binding': True, 'prepare_threshold': None}"
+
+
+def commerce_settings(tmp_path, names, **env):
+    """The plugin's settings (community_commerce.conf) as a site started with this environment reads them."""
+    from tests.serve.support import ROOT, demo_env
+
+    environment = demo_env(tmp_path, REDIS_URL="redis://127.0.0.1:9/0", DJANGO_SETTINGS_MODULE="config.settings", **env)
+    code = "import django; django.setup(); from community_commerce.conf import conf; " + "; ".join(
+        f"print(repr(conf.{name}))" for name in names
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60, check=True
+    )
+    return done.stdout.split("\n")[: len(names)]
+
+
+BUYER_PROTECTION = [
+    "AUTO_RECEIVE_DAYS", "AUTO_RECEIVE_REMIND_DAYS", "REFUND_DAYS", "RATING_BLIND_DAYS", "NEW_MERCHANT_ORDERS",
+    "NEW_MERCHANT_MAX_VALUE", "DISPUTE_FLAG_RATE", "DISPUTE_FLAG_MIN_ORDERS", "REPUTATION_MAX_AGE", "DEFAULT_SHIP_DAYS",
+]  # fmt: skip
+
+
+def test_buyer_protection_settings_have_defaults_and_come_from_the_environment(tmp_path):
+    assert commerce_settings(tmp_path, BUYER_PROTECTION) == [
+        "10", "3", "7", "7", "5", "{'*': Decimal('2000')}", "Decimal('0.10')", "3", "600", "3",
+    ]  # fmt: skip
+    tuned = {f"COMMUNITY_COMMERCE_{name}": value for name, value in zip(BUYER_PROTECTION, [
+        "14", "2", "30", "5", "10", "EUR=1500,JPY=200000,*=1000", "0.25", "8", "60", "2",
+    ], strict=True)}  # fmt: skip
+    assert commerce_settings(tmp_path, BUYER_PROTECTION, **tuned) == [
+        "14", "2", "30", "5", "10", "{'EUR': Decimal('1500'), 'JPY': Decimal('200000'), '*': Decimal('1000')}",
+        "Decimal('0.25')", "8", "60", "2",
+    ]  # fmt: skip

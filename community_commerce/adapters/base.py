@@ -226,6 +226,18 @@ class ForumAdapter:
 
         return languages.of(user_ids)
 
+    def is_moderator(self, user) -> bool:
+        """Whether the member moderates the forum: moderators hide abusive rating comments and,
+        with the site's staff, handle disputes between buyers and merchants. Default: Django staff."""
+        return bool(user and user.is_authenticated and user.is_active and user.is_staff)
+
+    def moderator_ids(self) -> list[int]:
+        """User ids of everyone :meth:`is_moderator` says yes to (told of a new dispute).
+        Default: the active staff."""
+        from django.contrib.auth import get_user_model
+
+        return list(get_user_model().objects.filter(is_active=True, is_staff=True).values_list("pk", flat=True))
+
     # --- a thread that is gone --------------------------------------------------------------
 
     def thread_gone(self, thread_id, *, reason) -> int:

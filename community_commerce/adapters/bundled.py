@@ -8,6 +8,8 @@ Commerce modules are imported inside the hooks, never at module level.
 """
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.db import transaction
 from django.db.models import Count, Min, Q
 from django.db.models.signals import post_delete
@@ -16,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from community_commerce.adapters.base import ForumAdapter, ThreadRef
 from community_commerce.errors import NotFound
-from forum import extensions
+from forum import extensions, permissions
 from forum.models import Category, MemberPreferences, Notification, Post, Subscription, Thread
 
 
@@ -198,6 +200,25 @@ class BundledForumAdapter(ForumAdapter):
 
     def member_profile_url(self, user) -> str:
         return reverse("forum:profile", args=[user.get_username()])
+
+    def is_moderator(self, user) -> bool:
+        return permissions.is_moderator(user)
+
+    def moderator_ids(self) -> list[int]:
+        """Staff, superusers, and members granted the forum's moderate_forum permission
+        (the Moderators group, or directly)."""
+        granted = Permission.objects.filter(codename="moderate_forum", content_type__app_label="forum")
+        members = (
+            get_user_model()
+            .objects.filter(is_active=True)
+            .filter(
+                Q(is_staff=True)
+                | Q(is_superuser=True)
+                | Q(groups__permissions__in=granted)
+                | Q(user_permissions__in=granted)
+            )
+        )
+        return list(members.values_list("pk", flat=True).distinct())
 
     def member_language(self, user_ids) -> dict[int, str]:
         languages = dict.fromkeys(user_ids, settings.LANGUAGE_CODE)  # the forum keeps them: not the plugin's record

@@ -1,5 +1,16 @@
-"""The commerce part of the JSON API v1; config/api.py mounts ``router`` at /api/v1/."""
+"""The commerce part of the JSON API v1; config/api.py mounts ``router`` at /api/v1/.
 
-from community_commerce.api.router import router
+Buyer protection (api/trust.py) goes first: its ``/orders/{id}/receive``, ``/refund``,
+``/disputes`` and ``/rating`` must match before the pipeline's ``/orders/{id}/{action}``
+(ninja adds a router's own paths, then its children's, in order)."""
+
+from ninja import Router
+
+from community_commerce.api import trust
+from community_commerce.api.router import router as _core
+
+router = Router()
+router.add_router("", trust.router)
+router.add_router("", _core)
 
 __all__ = ["router"]

@@ -169,8 +169,10 @@ def list_offers(
     return {"items": offers_data(request, items), "count": count}
 
 
-@router.post("/offers", response={201: OfferOut, **errors(400, WRITE, 404, BODY)}, exclude_unset=True)
+@router.post("/offers", response={201: OfferOut, **errors(400, WRITE, 404, 409, BODY)}, exclude_unset=True)
 def create_offer(request, payload: OfferIn):
+    """A verified merchant's offer in one of their threads. 409 `merchant_limit`: a new shop's
+    offer worth more than it may offer yet (the numbers are in the message)."""
     fields = payload.dict()
     offer = post_offer.create_offer(user=request.auth, thread_id=fields.pop("thread"), **fields)
     return Status(201, offer_data(request, offer))

@@ -83,6 +83,7 @@ class OfferOut(Schema):
     thread: int
     url: str
     merchant: str
+    merchant_id: int = Field(description="The shop: its reputation at /api/v1/merchants/{merchant_id}.")
     title: str
     description: str
     status: OfferStatus

@@ -78,6 +78,11 @@ class Kind:
         """Kind-specific fields of the offer's live state (API.md)."""
         return {}
 
+    def max_unit_price(self, terms: dict) -> Decimal:
+        """The most one unit of an offer with these (cleaned) terms can cost: what a new
+        shop's offer is worth per unit (services/limits.py). Default: ``unit_price``."""
+        return Decimal(terms["unit_price"])
+
     def close_status(self, offer) -> str:
         """The final status of an offer whose time is up."""
         return offer.Status.SOLD_OUT if offer.stock is not None and offer.sold >= offer.stock else offer.Status.CLOSED

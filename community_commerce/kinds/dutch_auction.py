@@ -34,6 +34,9 @@ class DutchAuction(Kind):
             "reservation_minutes": minutes,
         }
 
+    def max_unit_price(self, terms) -> Decimal:
+        return Decimal(terms["start_price"])
+
     @staticmethod
     def steps_taken(offer, now) -> int:
         elapsed = (now - offer.starts_at).total_seconds()

@@ -9,8 +9,8 @@ their day, so every figure on the dashboards can be explained from them:
 | carol | signed up through bob's link, bought 2 jars through it | €16.00 | completed | forum 5% €0.80 (paid out), bob 2% €0.32 + CPA €5.00 (approved: owed to bob) |
 | dave | the greengrocer's `poster` campaign link | €8.00 | completed | forum €0.40 (paid out) |
 | erin | coupon HONEY1 (channel `newsletter`, €1.00 off) | €7.00 | completed | forum €0.35 (paid out) |
-| alice | the forum, 3 jars | €24.00 | completed, paid out, then refunded | forum €1.20, then a reversal of −€1.20 for the next payout |
-| frank | bob's link | €8.00 | paid, then cancelled | forum €0.40 and bob €0.16, void |
+| alice | the forum, 3 jars | €24.00 | completed, paid out, then refunded by staff | forum €1.20, then a reversal of −€1.20 for the next payout |
+| frank | bob's link | €8.00 | paid, then refunded by the merchant | forum €0.40 and bob €0.16, void |
 
 Costs entered: €12.00 for posters, €5.00 for the newsletter. Link visits: the poster 40
 (25 visitors), bob's link 12 (9 visitors). Run once: a second run finds the thread's offer.
@@ -103,9 +103,10 @@ def _make(*, thread, grocer, merchant, staff):
         orders.transition(order_id=by[name].pk, to_status="paid", actor=seller, now=day + timedelta(hours=2))
     for name in ("carol", "dave", "erin", "alice"):
         orders.transition(order_id=by[name].pk, to_status="shipped", actor=seller, now=day + timedelta(days=1))
-        orders.transition(order_id=by[name].pk, to_status="completed", actor=seller, now=day + timedelta(days=2))
+        buyer = by[name].buyer  # each received theirs (the merchant does not complete on its own word)
+        orders.transition(order_id=by[name].pk, to_status="completed", actor=buyer, now=day + timedelta(days=2))
     orders.transition(
-        order_id=by["frank"].pk, to_status="cancelled", actor=seller, reason="Out of stock: money returned.",
+        order_id=by["frank"].pk, to_status="refunded", actor=seller, reason="Out of stock: money returned.",
         now=day + timedelta(days=1),
     )  # fmt: skip
     commissions.approve_due(now=day + timedelta(days=10))
@@ -115,7 +116,7 @@ def _make(*, thread, grocer, merchant, staff):
         now=day + timedelta(days=11),
     )  # fmt: skip
     orders.transition(
-        order_id=by["alice"].pk, to_status="cancelled", actor=staff, reason="A jar broke in delivery: refunded.",
+        order_id=by["alice"].pk, to_status="refunded", actor=staff, reason="A jar broke in delivery: refunded.",
         now=day + timedelta(days=12),
     )  # fmt: skip
     spent = timezone.localdate(day - timedelta(days=1)).isoformat()

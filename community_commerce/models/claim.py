@@ -14,7 +14,7 @@ class Claim(models.Model):
         WITHDRAWN = "withdrawn", _("Withdrawn")
         RELEASED = "released", _("Released")  # the group-buy failed or the offer was cancelled
         EXPIRED = "expired", _("Expired")  # the reservation was not paid in time
-        CANCELLED = "cancelled", _("Cancelled")  # its order was cancelled
+        CANCELLED = "cancelled", _("Cancelled")  # its order was cancelled or refunded
 
     HOLDING = (Status.ACTIVE, Status.ORDERED)  # statuses that hold units
 

@@ -1,8 +1,15 @@
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+
+from community_commerce.conf import conf
+
+
+def default_ship_days() -> int:
+    return conf.DEFAULT_SHIP_DAYS
 
 
 class Merchant(models.Model):
@@ -18,6 +25,13 @@ class Merchant(models.Model):
     contact = models.CharField(_("contact"), max_length=200, help_text=_("Phone, email or address buyers can use."))
     payment_instructions = models.TextField(
         _("how to pay"), blank=True, help_text=_("Bank transfer details, cash on pick-up, ... shown to buyers.")
+    )
+    # The promise behind the on-time rate (services/reputation.py): paid orders ship within it.
+    ships_within_days = models.PositiveSmallIntegerField(
+        _("ships within (days)"),
+        default=default_ship_days,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text=_("Days between payment and shipping that you promise buyers; shown on your offers."),
     )
     status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
     status_reason = models.CharField(max_length=300, blank=True)

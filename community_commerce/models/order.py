@@ -14,6 +14,8 @@ class Order(models.Model):
         COMPLETED = "completed", _("Completed")
         EXPIRED = "expired", _("Expired")
         CANCELLED = "cancelled", _("Cancelled")
+        DISPUTED = "disputed", _("Disputed")  # the buyer opened a dispute (models/dispute.py)
+        REFUNDED = "refunded", _("Refunded")  # paid, then given back: by the merchant or a dispute
 
     number = models.CharField(max_length=20, unique=True)
     offer = models.ForeignKey("community_commerce.Offer", models.PROTECT, related_name="orders")

@@ -251,20 +251,16 @@ def _reversal(entry, reason, now) -> CommissionEntry:
     )  # fmt: skip
 
 
-# An order leaving the paid states this way takes its commissions back ("refunded": buyer protection).
-REVERSING = {Order.Status.CANCELLED, "refunded"}
-
-
 def reverse_step(unwind) -> None:
-    """The ledger's step for a refunds extension point (``Step("commissions", ...)``): an order
-    that ends after it was paid gives its commissions back; one never paid has none."""
+    """services/refunds.py's "commissions" step: an order that ends after it was paid (refunded,
+    by its merchant, staff or a dispute) gives its commissions back; one never paid has none."""
     if unwind.from_status != Order.Status.PENDING_PAYMENT:
         reverse_for_order(order_id=unwind.order.pk, reason=unwind.reason, now=unwind.now)
 
 
 def follow_order(*, order_id, from_status, to_status, reason="", now=None) -> None:
-    """The ledger's part of an order's status change, in the change's transaction."""
+    """The ledger's part of an order's status change, in the change's transaction: a paid order
+    earns its entries (once: a rejected dispute sending it back to ``paid`` adds nothing). What
+    it takes back when it ends unkept runs as the refunds step above, with every other reversal."""
     if to_status == Order.Status.PAID:
         record_for_order(order_id=order_id, now=now)
-    elif to_status in REVERSING and from_status != Order.Status.PENDING_PAYMENT:
-        reverse_for_order(order_id=order_id, reason=reason, now=now)

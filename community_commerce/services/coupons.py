@@ -335,6 +335,13 @@ def release(*, claim_ids=None, offer_id=None, now=None) -> int:
     return released
 
 
+def release_for_order(unwind) -> None:
+    """services/refunds.py's "coupon_use" step: the use of an order that ends unkept (expired,
+    cancelled, refunded) comes back, once (release is a conditional UPDATE of the use's row).
+    It runs between the member's tally and the offer row, the lock order of a claim."""
+    release(claim_ids=[unwind.order.claim_id], now=unwind.now)
+
+
 def live_uses_of_offer(offer_id) -> dict[int, Coupon]:
     """claim id -> its coupon, for the live uses of an offer's claims (a group-buy's close)."""
     rows = CouponUse.objects.filter(coupon__offer_id=offer_id, status=CouponUse.Status.LIVE).select_related("coupon")

@@ -208,7 +208,7 @@ def _kind(offer) -> dict:
 
 
 def cancel_offer(*, offer_id, actor, reason) -> bool:
-    """Its merchant or staff cancel: claims released, open orders cancelled, buyers told why."""
+    """Its merchant or staff cancel: claims released, open orders cancelled (paid ones refunded), buyers told why."""
     reason = " ".join(str(reason or "").split())[:300]
     if not reason:
         raise InvalidInput(fields={"reason": [_("Tell the buyers why.")]})
@@ -266,10 +266,11 @@ def _cancel(offer, *, reason, by) -> bool | None:
                 message=_CANCELLED_BY[by],
                 params={"kind": _kind(offer), "reason": reason},
             )
-    # Each open order is cancelled in its own transaction (order row first, then the offer).
+    # Each open order ends in its own transaction (order row first, then the offer): cancelled
+    # while unpaid, refunded once paid.
     open_orders = Order.objects.filter(offer_id=offer.pk, status__in=(Order.Status.PENDING_PAYMENT, Order.Status.PAID))
-    for order_id, buyer_id in open_orders.values_list("id", "buyer_id"):
-        orders.transition(order_id=order_id, to_status=Order.Status.CANCELLED, actor=None, reason=reason)
+    for order_id, buyer_id, status in open_orders.values_list("id", "buyer_id", "status"):
+        orders.call_off(order_id=order_id, actor=None, reason=reason, status=status)
         buyers.discard(buyer_id)  # told by the order's own notification
     shown = get_adapter().label(reason) if system else reason
     get_adapter().notify(

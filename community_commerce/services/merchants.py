@@ -8,6 +8,7 @@ from django.utils.translation import gettext_noop
 from community_commerce.adapters import get_adapter
 from community_commerce.errors import InvalidInput
 from community_commerce.models import Merchant, MerchantEvent
+from community_commerce.money import parse_whole
 
 
 def _clean(value, field, max_length, required=True):
@@ -19,13 +20,19 @@ def _clean(value, field, max_length, required=True):
     return value
 
 
-def apply(*, user, display_name, contact, payment_instructions="") -> Merchant:
-    """Create or update the member's merchant profile. A new one waits for staff review."""
+def apply(*, user, display_name, contact, payment_instructions="", ships_within_days=None) -> Merchant:
+    """Create or update the member's merchant profile. A new one waits for staff review.
+    ``ships_within_days``: the promise behind the shop's on-time rate (default: the setting)."""
     fields = {
         "display_name": _clean(display_name, "display_name", 100),
         "contact": _clean(contact, "contact", 200),
         "payment_instructions": _clean(payment_instructions, "payment_instructions", 2000, required=False),
     }
+    if ships_within_days not in (None, ""):
+        days = parse_whole(ships_within_days)
+        if days is None or not 1 <= days <= 60:
+            raise InvalidInput(fields={"ships_within_days": [_("Give a whole number of days from 1 to 60.")]})
+        fields["ships_within_days"] = days
     with transaction.atomic():
         merchant, created = Merchant.objects.get_or_create(user=user, defaults=fields)
         if created:

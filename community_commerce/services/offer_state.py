@@ -121,6 +121,7 @@ def live_state(offer, *, now=None, buyers=0) -> dict:
         "kind": offer.kind,
         "thread": offer.thread_id,
         "merchant": offer.merchant.display_name,
+        "merchant_id": offer.merchant_id,
         "title": offer.title,
         "description": offer.description,
         "status": display_status(offer, now),

@@ -1,5 +1,6 @@
-"""The order pipeline: a dict of allowed transitions, one conditional UPDATE
-per change, an OrderEvent row for each, units returned when an order dies."""
+"""The order pipeline: a dict of allowed transitions and who may make each, one
+conditional UPDATE per change, an OrderEvent row for each, and what an order took
+given back when it ends without being kept (services/refunds.py)."""
 
 import secrets
 from datetime import timedelta
@@ -10,35 +11,49 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from community_commerce import errors, reasons, rows, stock
+from community_commerce import errors, reasons, rows
 from community_commerce.adapters import get_adapter
 from community_commerce.conf import conf
-from community_commerce.errors import Conflict, NotAllowed, NotFound
-from community_commerce.models import Claim, Order, OrderEvent
+from community_commerce.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from community_commerce.models import Order, OrderEvent
 from community_commerce.money import round_amount
-from community_commerce.services import commissions, coupons
+from community_commerce.services import commissions, refunds, reputation
 
 S = Order.Status
 
 PIPELINE = {
     S.PENDING_PAYMENT: {S.PAID, S.EXPIRED, S.CANCELLED},
-    S.PAID: {S.SHIPPED, S.CANCELLED},
-    S.SHIPPED: {S.COMPLETED},
-    S.COMPLETED: {S.CANCELLED},  # a refund after completion: staff only
+    S.PAID: {S.SHIPPED, S.REFUNDED, S.DISPUTED},
+    S.SHIPPED: {S.COMPLETED, S.DISPUTED},
+    S.COMPLETED: {S.DISPUTED, S.REFUNDED},
+    S.DISPUTED: {S.REFUNDED, S.PAID, S.SHIPPED, S.COMPLETED},
     S.EXPIRED: set(),
     S.CANCELLED: set(),
+    S.REFUNDED: set(),
 }
 
-# Who may make each change: "buyer", "merchant" (its merchant or staff), "system" (the sweeper).
+# Who may make each change: "buyer", "merchant" (the order's own), "staff" (the site's staff;
+# a dispute's handlers, moderators included, through services/disputes.py) and "system" (the
+# plugin itself: the sweeper, an offer cancelled). One's own part comes first (role_of).
 ALLOWED_BY = {
-    (S.PENDING_PAYMENT, S.PAID): {"merchant"},
-    (S.PENDING_PAYMENT, S.CANCELLED): {"buyer", "merchant", "system"},
+    (S.PENDING_PAYMENT, S.PAID): {"merchant", "staff"},
+    (S.PENDING_PAYMENT, S.CANCELLED): {"buyer", "merchant", "staff", "system"},
     (S.PENDING_PAYMENT, S.EXPIRED): {"system"},
-    (S.PAID, S.SHIPPED): {"merchant"},
-    (S.PAID, S.CANCELLED): {"merchant", "system"},  # a refund
-    (S.SHIPPED, S.COMPLETED): {"buyer", "merchant"},
-    (S.COMPLETED, S.CANCELLED): {"staff"},  # its commissions are reversed (services/commissions.py)
+    (S.PAID, S.SHIPPED): {"merchant", "staff"},
+    (S.PAID, S.REFUNDED): {"merchant", "staff", "system"},  # with a reason; system: its offer was cancelled
+    (S.PAID, S.DISPUTED): {"buyer"},
+    (S.SHIPPED, S.COMPLETED): {"buyer", "staff", "system"},  # received; system: AUTO_RECEIVE_DAYS after shipping
+    (S.SHIPPED, S.DISPUTED): {"buyer"},
+    (S.COMPLETED, S.DISPUTED): {"buyer"},  # within REFUND_DAYS of completion (services/disputes.py)
+    (S.COMPLETED, S.REFUNDED): {"staff"},  # a refund after completion, with a reason
+    (S.DISPUTED, S.REFUNDED): {"staff"},  # the dispute resolved: refund
+    (S.DISPUTED, S.PAID): {"staff"},  # the dispute rejected: back where the order was
+    (S.DISPUTED, S.SHIPPED): {"staff"},
+    (S.DISPUTED, S.COMPLETED): {"staff"},
 }
+# Moves made only by services/disputes.py, with the dispute's own row in the same transaction.
+THROUGH_DISPUTE = frozenset(move for move in ALLOWED_BY if S.DISPUTED in move)
+REASON_REQUIRED = frozenset({S.REFUNDED})  # the buyer is told why their money comes back
 
 # The API's action names.
 ACTIONS = {"pay": S.PAID, "ship": S.SHIPPED, "complete": S.COMPLETED, "cancel": S.CANCELLED}
@@ -132,12 +147,16 @@ def record_creation(*, offer_id, at, reason) -> int:
 
 
 def role_of(user, order) -> str | None:
+    """The user's part in the order: "merchant", "buyer", "staff", "system" (no user), or
+    None (a stranger). One's own part comes first: a staff member who bought is its buyer."""
     if user is None:
         return "system"
-    if user.is_staff or order.merchant.user_id == user.pk:
+    if order.merchant.user_id == user.pk:
         return "merchant"
     if order.buyer_id == user.pk:
         return "buyer"
+    if user.is_staff:
+        return "staff"
     return None
 
 
@@ -149,24 +168,45 @@ def get_for(user, order_id) -> Order:
     return order
 
 
-def transition(*, order_id, to_status, actor=None, reason="", now=None) -> tuple[Order, bool]:
+def transition(
+    *, order_id, to_status, actor=None, reason="", now=None, as_role=None, dispute=False
+) -> tuple[Order, bool]:
     """Move an order along the pipeline. Returns (order, changed); running it
-    twice returns changed=False the second time and writes nothing."""
+    twice returns changed=False the second time and writes nothing.
+
+    ``as_role``: the role a service established for ``actor`` itself (a moderator handling
+    a dispute acts as "staff" there). ``dispute``: the caller is services/disputes.py, which
+    alone makes the moves into and out of ``disputed``. An order that ends without being kept
+    (UNWOUND) gives back what it took through services/refunds.py, in this transaction."""
     now = now or timezone.now()
-    order = get_for(actor, order_id) if actor is not None else Order.objects.select_related("merchant").get(pk=order_id)
+    if actor is not None and as_role is None:
+        order = get_for(actor, order_id)
+    else:
+        order = Order.objects.select_related("merchant").filter(pk=order_id).first()
+        if order is None:
+            raise NotFound(_("No such order."))
     if order.status == to_status:
         return order, False
-    allowed = ALLOWED_BY.get((order.status, to_status), set())
-    staff_only = allowed == {"staff"}  # to anyone else the step does not exist (a completed order stays so)
-    if to_status not in PIPELINE.get(order.status, set()) or (staff_only and not getattr(actor, "is_staff", False)):
-        raise Conflict(
-            _("An order cannot go from “%(from)s” to “%(to)s”.")
-            % {"from": _status_label(order.status), "to": _status_label(to_status)},
-            code=errors.INVALID_TRANSITION,
-        )
-    if not staff_only and role_of(actor, order) not in allowed:
+    move = (order.status, to_status)
+    allowed = ALLOWED_BY.get(move, set())
+    role = as_role or role_of(actor, order)
+    staff_only = allowed == {"staff"}  # to anyone else such a step does not exist: 409, not 403
+    if to_status not in PIPELINE.get(order.status, set()) or (staff_only and role != "staff"):
+        if move == (S.PAID, S.CANCELLED):
+            message = _("A paid order is not cancelled but refunded, with a reason for the buyer.")
+        else:
+            message = _("An order cannot go from “%(from)s” to “%(to)s”.") % {
+                "from": _status_label(order.status),
+                "to": _status_label(to_status),
+            }
+        raise Conflict(message, code=errors.INVALID_TRANSITION)
+    if move in THROUGH_DISPUTE and not dispute:
+        raise Conflict(_("Disputes are opened and settled on the dispute's own page."), code=errors.INVALID_TRANSITION)
+    if role not in allowed:
         raise NotAllowed(_("You may not make this change to the order."))
     reason = " ".join(str(reason or "").split())[:300]
+    if to_status in REASON_REQUIRED and not reason:
+        raise InvalidInput(fields={"reason": [_("Tell the buyer why.")]})
     with transaction.atomic():
         changed = Order.objects.filter(pk=order.pk, status=order.status).update(status=to_status, updated_at=now)
         if not changed:  # someone else moved it first
@@ -174,22 +214,43 @@ def transition(*, order_id, to_status, actor=None, reason="", now=None) -> tuple
             if order.status == to_status:
                 return order, False
             raise Conflict(_("The order changed meanwhile; look again."), code=errors.INVALID_TRANSITION)
+        from_status = order.status
         OrderEvent.objects.create(
-            order=order, at=now, actor=actor, from_status=order.status, to_status=to_status, reason=reason
+            order=order, at=now, actor=actor, from_status=from_status, to_status=to_status, reason=reason
         )
         commissions.follow_order(
-            order_id=order.pk, from_status=order.status, to_status=to_status, reason=reason, now=now
+            order_id=order.pk, from_status=from_status, to_status=to_status, reason=reason, now=now
         )
-        if to_status in (S.EXPIRED, S.CANCELLED):
-            _release_claim(
-                order=order,
-                claim_status=Claim.Status.EXPIRED if to_status == S.EXPIRED else Claim.Status.CANCELLED,
-                now=now,
-            )
         order.status = to_status
         order.updated_at = now
-        _tell(order=order, actor=actor, reason=reason)
+        if to_status in refunds.UNWOUND:
+            refunds.unwind(
+                order=order, from_status=from_status, to_status=to_status, actor=actor, reason=reason, now=now
+            )
+        if not dispute:  # a dispute's moves are told by services/disputes.py, with the dispute's page
+            _tell(order=order, actor=actor, reason=reason)
+        reputation.touch(order.merchant_id)
     return order, True
+
+
+def call_off(*, order_id, actor=None, reason="", status=None) -> tuple[Order, bool]:
+    """End an order however it stands: one waiting for payment is cancelled, a paid one (or, by
+    staff, a completed one) refunded: an offer cancelled, the admin's "cancel or refund".
+    ``status``: the one the caller read, to save a query; if the order moved since, it is
+    read again once."""
+
+    def end(status):
+        if status is None:
+            status = Order.objects.filter(pk=order_id).values_list("status", flat=True).first()
+        to_status = S.CANCELLED if status == S.PENDING_PAYMENT else S.REFUNDED
+        return transition(order_id=order_id, to_status=to_status, actor=actor, reason=reason)
+
+    try:
+        return end(status)
+    except Conflict:
+        if status is None:
+            raise
+        return end(None)
 
 
 def transition_many(*, order_ids, to_status, actor, merchant=None, reason="", now=None) -> dict:
@@ -227,25 +288,13 @@ def transition_many(*, order_ids, to_status, actor, merchant=None, reason="", no
     return result
 
 
-def _release_claim(*, order, claim_status, now) -> None:
-    """Give the order's units back to the offer and the member's allowance, and its coupon's use
-    (once: the claim's conditional UPDATE says whether this call is the one that ends it)."""
-    if Claim.objects.filter(pk=order.claim_id, status=Claim.Status.ORDERED).update(status=claim_status, ended_at=now):
-        stock.return_units(
-            offer_id=order.offer_id, buyer_id=order.buyer_id, quantity=order.quantity,
-            between=lambda: coupons.release(claim_ids=[order.claim_id], now=now),
-        )  # fmt: skip
-        # Claimable again at once. Not deferred to commit: were this transaction to roll
-        # back, the gate would only overstate, and the database still decides.
-        stock.gate.give_back(offer_id=order.offer_id, buyer_id=order.buyer_id, quantity=order.quantity)
-
-
 _MESSAGES = {  # msgids: each member reads them in their own language
     S.PAID: gettext_noop("Order %(number)s is paid."),
     S.SHIPPED: gettext_noop("Order %(number)s is on its way."),
     S.COMPLETED: gettext_noop("Order %(number)s is completed."),
     S.CANCELLED: gettext_noop("Order %(number)s was cancelled."),
     S.EXPIRED: gettext_noop("Order %(number)s expired: it was not paid in time and the units went back on sale."),
+    S.REFUNDED: gettext_noop("Order %(number)s was refunded."),
 }
 # A status message followed by the reason given (the reason is shown as it was written).
 _WITH_REASON = gettext_noop("%(message)s %(reason)s")

@@ -15,7 +15,7 @@ from community_commerce.errors import Conflict, InvalidInput, NotAllowed
 from community_commerce.kinds import KINDS
 from community_commerce.models import Claim, Offer
 from community_commerce.money import parse_currency, parse_whole
-from community_commerce.services import offer_snapshot
+from community_commerce.services import limits, offer_snapshot
 from community_commerce.services.merchants import verified_merchant_of
 
 TITLE_MAX = 200
@@ -112,8 +112,9 @@ def clean_offer(*, kind, title, description, currency, starts_at, ends_at, stock
 def check_offer(*, user, thread_id=None, now, **fields):
     """Every check ``create_offer`` makes, in its order, without writing anything:
     the member is a verified merchant, may post in the thread (when ``thread_id``
-    is given), and every field is valid. Returns ``(merchant, thread (a ThreadRef),
-    cleaned fields)``; raises NotAllowed, NotFound or InvalidInput.
+    is given), every field is valid, and a new shop's offer is within its limit.
+    Returns ``(merchant, thread (a ThreadRef), cleaned fields)``; raises NotAllowed,
+    NotFound, InvalidInput or Conflict (``merchant_limit``).
 
     Without a thread it answers "would this offer be accepted?" before the thread
     exists, as the new-thread composer asks; ``create_offer`` checks the thread later."""
@@ -122,7 +123,9 @@ def check_offer(*, user, thread_id=None, now, **fields):
     if thread_id is not None:
         thread = get_adapter().get_thread(thread_id)
         get_adapter().check_may_post_offer(user, thread)
-    return merchant, thread, clean_offer(now=now, **fields)
+    data = clean_offer(now=now, **fields)
+    limits.check_offer_value(merchant=merchant, **data)  # a new shop's offer is worth a bounded amount
+    return merchant, thread, data
 
 
 def create_offer(*, user, thread_id, **fields) -> Offer:
@@ -169,6 +172,7 @@ def update_offer(*, user, offer_id, **fields) -> Offer:
     data = clean_offer(now=now, **{**current, **fields})
     if data["kind"] != offer.kind:
         raise InvalidInput(fields={"kind": [_("The kind of an offer cannot change.")]})
+    limits.check_offer_value(merchant=offer.merchant, **data)
     # Back to scheduled when the start moves ahead; a start moved to now opens through
     # lifecycle.open_offer below, so the event and the reminders go out as usual.
     data["status"] = offer.status if data["starts_at"] <= now else Offer.Status.SCHEDULED

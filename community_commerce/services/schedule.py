@@ -8,6 +8,9 @@ commissions whose refund window has passed (services/commissions.py), and queues
 offer that opens or ends before the next sweep, for precision. ETA tasks are
 only ever a few seconds ahead (Redis redelivers far-ahead ones after the
 visibility timeout); if one is lost the next sweep does its work.
+
+It also keeps buyer protection by the clock (:func:`sweep_trust`): orders nobody
+received in time complete, ratings publish after their blind days, reputations refresh.
 """
 
 import logging
@@ -20,7 +23,16 @@ from community_commerce import stock
 from community_commerce.conf import conf
 from community_commerce.kinds import KINDS
 from community_commerce.models import Offer
-from community_commerce.services import claim_notices, commissions, lifecycle, links, stats
+from community_commerce.services import (
+    claim_notices,
+    commissions,
+    lifecycle,
+    links,
+    ratings,
+    receipt,
+    reputation,
+    stats,
+)
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +55,7 @@ def sweep(*, now=None) -> dict:
             counts["failed"] += 1
             log.exception("closing offer %s failed; the next sweep tries again", offer_id)
     counts["expired"] = lifecycle.expire_reservations(now=now)
+    counts.update(sweep_trust(now=now))
     log.debug("rebuilt %d stock gates", resync_gates(now=now))
     soon = Offer.objects.filter(closed_at__isnull=True).exclude(status=Offer.Status.CANCELLED)
     horizon = now + timedelta(seconds=conf.SWEEP_SECONDS + 1)
@@ -56,6 +69,27 @@ def sweep(*, now=None) -> dict:
         counts["approved"] = commissions.approve_due(now=now)
     except Exception:
         log.exception("approving commissions failed; the next sweep tries again")
+    return counts
+
+
+def sweep_trust(*, now) -> dict:
+    """Buyer protection by the clock: reminders before an order completes by itself, the
+    completion itself (services/receipt.py), ratings published after their blind days
+    (services/ratings.py), stale reputations recomputed (services/reputation.py). Each
+    part on its own: one failure never blocks the rest, nor the offers' closing."""
+    counts = {}
+    for name, part in (
+        ("reminded", receipt.send_reminders),
+        ("received", receipt.auto_receive),
+        ("published", ratings.publish_due),
+        ("reputations", reputation.refresh_due),
+    ):
+        try:
+            counts[name] = part(now=now)
+        except Exception:
+            counts[name] = 0
+            log.exception("the sweeper's %s failed; the next sweep tries again", name)
+    log.debug("refreshed %d reputations", counts.pop("reputations"))  # housekeeping, like the gates
     return counts
 
 

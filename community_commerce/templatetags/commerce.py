@@ -10,8 +10,9 @@
 * ``{% commerce_profile_panel member %}``: a member's shop on their profile.
 * ``{% commerce_attach_offer_link thread %}``: "Add an offer", for the thread's author
   when they may sell there.
-* ``{% commerce_member_link member %}``, ``{% commerce_unread_notices as n %}`` and the
-  ``commerce_reason`` filter, for the plugin's own pages.
+* ``{% commerce_member_link member %}``, ``{% commerce_unread_notices as n %}``,
+  ``{% commerce_reputation merchant %}`` and the ``commerce_reason`` and ``commerce_percent``
+  filters, for the plugin's own pages.
 
 A ``thread`` is whatever the forum's template has: its own thread object, a thread id
 or a ThreadRef (the adapter's ``to_thread_ref`` reads it). The preload tags keep what
@@ -20,15 +21,18 @@ a fresh context; without a preload a row tag loads its own row (correct, not bat
 The same functions (community_commerce.display) serve the bundled forum's extension hooks.
 """
 
+from babel.numbers import format_percent
 from django import template
 from django.template.loader import render_to_string
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from community_commerce import display, reasons
 from community_commerce.adapters import get_adapter
-from community_commerce.services import notices, stats
+from community_commerce.money import babel_locale
+from community_commerce.services import notices, reputation, stats
 
 register = template.Library()
 
@@ -164,3 +168,39 @@ def commerce_unread_notices(context):
 def commerce_reason(reason):
     """A stored cancel reason as the reader reads it: the plugin's own ones translated."""
     return reasons.shown(reason)
+
+
+# --- reputation --------------------------------------------------------------------------------
+
+
+@register.inclusion_tag("community_commerce/reputation.html")
+def commerce_reputation(merchant, link=False):
+    """A shop's reputation in one line: stars, completed orders, on time, disputes, its promise.
+    Reads the row loaded with the merchant (``select_related("merchant__reputation")``): no
+    query of its own, so a page of offer cards costs what it did (services/reputation.py)."""
+    return {"merchant": merchant, "reputation": reputation.summary(merchant), "link": link}
+
+
+@register.filter
+def commerce_percent(rate):
+    """A rate (0.9523) as the reader's language writes a percentage: "95%"."""
+    if rate in (None, ""):
+        return ""
+    return format_percent(rate, format="#,##0%", locale=babel_locale(get_language()))
+
+
+@register.filter
+def commerce_stars(stars):
+    """1 to 5 stars drawn: "★★★★☆" (show it aria-hidden, beside the number in words)."""
+    try:
+        n = max(0, min(int(stars), 5))
+    except (TypeError, ValueError):
+        return ""
+    return "★" * n + "☆" * (5 - n)
+
+
+@register.inclusion_tag("community_commerce/dashboard_trust.html", takes_context=True)
+def commerce_shop_trust(context, merchant):
+    """The merchant's dashboard: its reputation, open disputes and ratings waiting for its
+    side (two queries), and whether the new-shop limit applies."""
+    return {**display.shop_trust(merchant), "request": _request(context)}

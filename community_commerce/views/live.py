@@ -58,7 +58,11 @@ def shared_part(offer_id, *, now) -> dict:
     entry = cache.get(key)
     if entry is not None and entry["until"] > now:
         return entry
-    offer = card_coupons.with_coupons(Offer.objects.select_related("merchant")).filter(pk=offer_id).first()
+    offer = (
+        card_coupons.with_coupons(Offer.objects.select_related("merchant", "merchant__reputation"))
+        .filter(pk=offer_id)
+        .first()
+    )
     if offer is None:
         raise Http404
     state = live_states([offer], now=now)[0]

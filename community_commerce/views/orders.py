@@ -12,6 +12,7 @@ from community_commerce.errors import CommerceError
 from community_commerce.models import Claim, Offer, Order
 from community_commerce.payments import provider
 from community_commerce.services import orders
+from community_commerce.views import trust
 
 
 def deal_group(claim) -> str:
@@ -21,11 +22,11 @@ def deal_group(claim) -> str:
         return "pending"
     if claim.status == Claim.Status.ACTIVE:
         return "active"
-    if order is not None and order.status in (Order.Status.PAID, Order.Status.SHIPPED):
+    if order is not None and order.status in (Order.Status.PAID, Order.Status.SHIPPED, Order.Status.DISPUTED):
         return "underway"
     if order is not None and order.status == Order.Status.COMPLETED:
         return "completed"
-    return "ended"  # withdrawn, released, expired, cancelled
+    return "ended"  # withdrawn, released, expired, cancelled, refunded
 
 
 @login_required
@@ -46,9 +47,12 @@ def my_orders(request):
             "title": _("Commitments"),
             "help": _("Group-buys you joined. An order is made for you if the group-buy succeeds."),
         },
-        "underway": {"title": _("Paid or on the way"), "help": ""},
+        "underway": {"title": _("Paid or on the way"), "help": _("Disputed orders wait here until staff settle them.")},
         "completed": {"title": _("Completed"), "help": ""},
-        "ended": {"title": _("Ended"), "help": _("Withdrawn, released, expired or cancelled: nothing to pay.")},
+        "ended": {
+            "title": _("Ended"),
+            "help": _("Withdrawn, released, expired, cancelled or refunded: nothing to pay."),
+        },
     }
     for group in groups.values():
         group["claims"] = []
@@ -78,6 +82,7 @@ def order_detail(request, pk):
         "events": order.events.select_related("actor"),
         "actions": actions,
         "instructions": provider().instructions(order) if order.status == Order.Status.PENDING_PAYMENT else "",
+        "trust": trust.order_panel(request.user, order),  # receipt, refund, dispute, rating
     }
     return render(request, "community_commerce/order_detail.html", context)
 

@@ -984,7 +984,7 @@ def test_unknown_order_action_is_404(seller, shop, buyer):
     offer = factories.offer("flash_sale", merchant_=shop)
     order_id = claim_of(buyer, offer, 1)["order"]
     with unchanged():
-        error_of(seller.post(f"/orders/{order_id}/refund"), 404, "not_found")
+        error_of(seller.post(f"/orders/{order_id}/teleport"), 404, "not_found")
 
 
 def test_my_orders_and_claims_are_only_my_own(buyer, other_buyer):

@@ -362,7 +362,7 @@ def error_ref(schema, response):
     [
         ("get", "/offers", {400}),
         ("get", "/offers/{offer_id}", {400, 404}),
-        ("post", "/offers", {400, 401, 403, 404, 413, 415}),
+        ("post", "/offers", {400, 401, 403, 404, 409, 413, 415}),  # 409: merchant_limit
         ("patch", "/offers/{offer_id}", {400, 401, 403, 404, 409, 413, 415}),
         ("post", "/offers/{offer_id}/claims", {400, 401, 403, 404, 409, 413, 415}),
         ("post", "/offers/{offer_id}/remind", {400, 401, 403, 404, 409}),

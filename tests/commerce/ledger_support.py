@@ -26,10 +26,16 @@ def buy(offer, buyer, *, quantity=1, ref=None, coupon=None) -> Order:
 
 
 def move(order, *steps, actor=None, now=None):
-    """``move(order, "pay", "ship", "complete")`` as the merchant (or ``actor``)."""
-    actor = actor or order.merchant.user
+    """``move(order, "pay", "ship", "complete")`` as the merchant (or ``actor``). "complete" is
+    the buyer's receipt unless ``actor`` says who; "cancel" of an order that was paid is its
+    refund, with a reason (a paid order is refunded, not cancelled: services/orders.py)."""
     for step in steps:
-        order, _changed = orders.transition(order_id=order.pk, to_status=orders.ACTIONS[step], actor=actor, now=now)
+        current = Order.objects.select_related("merchant").get(pk=order.pk)
+        who = actor or (current.buyer if step == "complete" else current.merchant.user)
+        to_status, reason = orders.ACTIONS[step], ""
+        if step == "cancel" and current.status != Order.Status.PENDING_PAYMENT:
+            to_status, reason = Order.Status.REFUNDED, "Money returned."
+        order, _changed = orders.transition(order_id=order.pk, to_status=to_status, actor=who, reason=reason, now=now)
     return Order.objects.get(pk=order.pk)
 
 

@@ -274,12 +274,12 @@ def test_an_expired_reservation_gives_its_use_back_once_even_swept_twice(flash, 
     assert again.order.discount == Decimal("2.00") and fresh(coupon).uses == 1
 
 
-def test_a_cancelled_order_gives_its_use_back_once(flash, buyer):
+def test_a_refunded_order_gives_its_use_back_once(flash, buyer):
     coupon = make(flash, code="CXL", max_uses=1)
     order = claim(offer_id=flash.pk, buyer=buyer, quantity=2, coupon="CXL")[0].order
     orders.transition(order_id=order.pk, to_status=Order.Status.PAID, actor=flash.merchant.user)
-    orders.transition(order_id=order.pk, to_status=Order.Status.CANCELLED, actor=flash.merchant.user)
-    orders.transition(order_id=order.pk, to_status=Order.Status.CANCELLED, actor=flash.merchant.user)
+    orders.transition(order_id=order.pk, to_status=Order.Status.REFUNDED, actor=flash.merchant.user, reason="Sorry")
+    orders.transition(order_id=order.pk, to_status=Order.Status.REFUNDED, actor=flash.merchant.user, reason="Sorry")
     assert fresh(coupon).uses == 0 and fresh(flash).sold == 0
     assert CouponUse.objects.filter(status="live").count() == 0
 
@@ -287,8 +287,9 @@ def test_a_cancelled_order_gives_its_use_back_once(flash, buyer):
 def test_a_completed_order_keeps_its_use(flash, buyer):
     coupon = make(flash, code="KEEP", max_uses=1)
     order = claim(offer_id=flash.pk, buyer=buyer, quantity=1, coupon="KEEP")[0].order
-    for status in (Order.Status.PAID, Order.Status.SHIPPED, Order.Status.COMPLETED):
+    for status in (Order.Status.PAID, Order.Status.SHIPPED):
         orders.transition(order_id=order.pk, to_status=status, actor=flash.merchant.user)
+    orders.transition(order_id=order.pk, to_status=Order.Status.COMPLETED, actor=buyer)  # received
     assert fresh(coupon).uses == 1
     refused(errors.COUPONS_GONE, offer_id=flash.pk, buyer=factories.user(), quantity=1, coupon="KEEP")
 

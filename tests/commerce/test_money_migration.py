@@ -26,7 +26,7 @@ def migrate(targets):
 def test_0004_keeps_amounts_rewrites_terms_and_keeps_the_total_check():
     old = migrate(BEFORE)
     try:
-        merchant = f.merchant()
+        merchant = f.merchant_in(old)
         thread = f.commerce_thread(merchant)
         Offer, Claim, Order = (old.get_model("community_commerce", name) for name in ("Offer", "Claim", "Order"))
         now = timezone.now()

@@ -605,7 +605,8 @@ def test_an_order_goes_paid_shipped_and_completed_from_the_pages(shop, deals):
     assert lines[1].startswith("Paid from Waiting for payment") and "by seller" in lines[1]
     assert lines[2].startswith("Shipped from Paid") and "by seller" in lines[2]
     assert lines[3].startswith("Completed from Shipped") and "by buyer" in lines[3]
-    assert order_actions(page, order) == []  # no step left
+    # no step of the pipeline left: the buyer may rate it now
+    assert order_actions(page, order) == [reverse("community_commerce:order_rate", args=[order.pk])]
 
 
 def test_the_buyer_cancels_an_unpaid_order_with_a_reason_and_the_units_go_back(shop, deals):

@@ -22,7 +22,17 @@ from tests.commerce.conftest import notes, thread_events
 pytestmark = pytest.mark.django_db
 
 GROUP_TERMS = {"unit_price": "20.00", "min_quantity": 10, "tiers": [{"min_quantity": 20, "unit_price": "17.50"}]}
-NOTHING = {"opened": 0, "closed": 0, "failed": 0, "expired": 0, "told": 0, "approved": 0}
+NOTHING = {
+    "opened": 0,
+    "closed": 0,
+    "failed": 0,
+    "expired": 0,
+    "told": 0,
+    "approved": 0,
+    "reminded": 0,
+    "received": 0,
+    "published": 0,
+}
 
 
 def fresh(obj):

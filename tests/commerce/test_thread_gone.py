@@ -1,7 +1,7 @@
 """A thread the forum deletes takes its open offers with it (services/thread_gone.py):
 the moderators' delete (a soft delete) and a row deleted outright (the admin) both work,
 cancel each open offer once with a reason of the plugin's own, release commitments,
-cancel open orders and tell buyers and merchant in their own language."""
+cancel open orders (refund paid ones) and tell buyers and merchant in their own language."""
 
 import logging
 
@@ -64,9 +64,9 @@ def assert_ended_with(deal, reason, merchant, buyers):
     assert (sale.status, sale.cancel_reason, sale.closed_at is not None) == ("cancelled", reason, True)
     assert (group.status, group.cancel_reason) == ("cancelled", reason)
     assert fresh(deal["committed"]).status == Claim.Status.RELEASED
-    for key in ("pending", "paid"):
+    for key, ended in (("pending", Order.Status.CANCELLED), ("paid", Order.Status.REFUNDED)):
         order = Order.objects.get(claim=deal[key])
-        assert order.status == Order.Status.CANCELLED
+        assert order.status == ended
         assert (order.events.last().reason, order.events.last().actor) == (reason, None)
         assert fresh(deal[key]).status == Claim.Status.CANCELLED
     # the ended sale keeps its result and its order
@@ -74,7 +74,7 @@ def assert_ended_with(deal, reason, merchant, buyers):
     assert Order.objects.get(claim=deal["kept"]).status == Order.Status.PENDING_PAYMENT
     # everyone is told once: the order holders by their order, the committed buyer and the merchant
     assert [n.kind for n in notes(buyers[0])] == ["order_cancelled"]
-    assert [n.kind for n in notes(buyers[1])] == ["order_cancelled"]
+    assert [n.kind for n in notes(buyers[1])] == ["order_refunded"]
     assert [(n.kind, n.url) for n in notes(buyers[2])] == [("offer_cancelled", reverse("community_commerce:my_orders"))]
     told = [(n.url, n.text) for n in notes(merchant.user, "offer_cancelled")]
     dashboard = reverse("community_commerce:merchant_dashboard")

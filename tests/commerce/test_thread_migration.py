@@ -42,7 +42,7 @@ def rows(apps) -> dict:
 def test_0006_keeps_every_offer_claim_order_and_view_and_drops_only_the_foreign_key():
     old = migrate(BEFORE)
     try:
-        merchant = f.merchant()
+        merchant = f.merchant_in(old)
         threads = [f.commerce_thread(merchant, title=f"Deals {i}") for i in range(2)]
         buyers = [f.user() for _ in range(3)]
         Offer, Claim, Order, OrderEvent, ViewDay, Viewer = (old.get_model("community_commerce", m) for m in MODELS)

@@ -90,3 +90,48 @@ def test_member_and_merchant_pages_have_no_serious_axe_violation(new_page, deals
     found["staff report"] = blocking_violations(staff)
 
     assert {name: problems for name, problems in found.items() if problems} == {}
+
+
+@pytest.mark.parametrize("locale", ["en", "zh-hans"])
+def test_buyer_protection_pages_have_no_serious_axe_violation(new_page, locale):
+    """The dispute page (the buyer's, with its message form; staff's, with the decision), the
+    form that opens a dispute, the rating form on a completed order, the shop's page."""
+    from community_commerce.models import Order
+    from community_commerce.services import disputes, reputation
+    from tests.commerce.trust_support import Shop
+
+    shop = Shop(buyer="buyer")
+    completed = shop.order(Order.Status.COMPLETED)
+    shipped = shop.order(Order.Status.SHIPPED)
+    paid = shop.order(Order.Status.PAID)
+    disputed = shop.order(Order.Status.SHIPPED)
+    dispute = disputes.open_dispute(
+        order_id=disputed.pk, buyer=shop.buyer, reason="not_received", details="Nothing yet."
+    )
+    disputes.post_message(dispute_id=dispute.pk, author=shop.seller, body="It left on Monday.")
+    reputation.refresh(shop.merchant.pk)
+    found = {}
+    buyer = new_page(locale=locale)
+    use_language(buyer, locale)
+    log_in(buyer, "buyer", f.PASSWORD)
+    for name, url in {
+        "rating form": reverse("community_commerce:order", args=[completed.pk]),
+        "open a dispute": reverse("community_commerce:dispute_new", args=[shipped.pk]),
+        "dispute page": reverse("community_commerce:dispute", args=[dispute.pk]),
+        "disputes": reverse("community_commerce:disputes"),
+        "shop page": reverse("community_commerce:merchant", args=[shop.merchant.pk]),
+    }.items():
+        buyer.goto(url)
+        found[name] = blocking_violations(buyer)
+    staff = new_page(locale=locale)
+    use_language(staff, locale)
+    log_in(staff, "staffer", f.PASSWORD)
+    staff.goto(reverse("community_commerce:dispute", args=[dispute.pk]))
+    found["dispute page, staff"] = blocking_violations(staff)
+    seller = new_page(locale=locale)
+    use_language(seller, locale)
+    log_in(seller, "seller", f.PASSWORD)
+    seller.goto(reverse("community_commerce:order", args=[paid.pk]))
+    seller.locator(".order-refund summary").click()
+    found["order with the refund form open, merchant"] = blocking_violations(seller)
+    assert {name: problems for name, problems in found.items() if problems} == {}

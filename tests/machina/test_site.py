@@ -21,7 +21,7 @@ from machina.core.db.models import get_model
 
 import community_commerce
 from community_commerce.adapters import get_adapter
-from community_commerce.models import Claim, MemberLanguage, Notice, Offer
+from community_commerce.models import Claim, Dispute, MemberLanguage, Notice, Offer, Rating
 from community_commerce.services import post_offer
 from community_commerce.services.claim import claim
 from examples.machina_site import machina_locale
@@ -292,7 +292,7 @@ def test_the_merchant_adds_an_offer_from_the_topic_with_the_plugin_s_form(machin
 # --- `make run-machina`'s demo data ---------------------------------------------------------------
 
 
-def test_the_demo_data_is_a_forum_tree_with_three_live_deals_and_loads_again_without_doubling():
+def test_the_demo_data_is_a_forum_tree_with_live_deals_and_loads_again_without_doubling():
     from scripts.run_dev import SITES
 
     for _ in range(2):
@@ -302,12 +302,17 @@ def test_the_demo_data_is_a_forum_tree_with_three_live_deals_and_loads_again_wit
     assert deals.parent.name == "Neighbourhood" and get_adapter().commerce_enabled(deals.pk)
     offers = Offer.objects.select_related("merchant").filter(closed_at__isnull=True)
     assert sorted(offers.values_list("kind", "status")) == [
-        ("dutch_auction", "live"), ("flash_sale", "live"), ("group_buy", "live")
-    ]  # fmt: skip
+        ("dutch_auction", "live"),
+        ("flash_sale", "live"),
+        ("flash_sale", "live"),
+        ("group_buy", "live"),
+    ]  # fmt: skip  (the fourth: the honey sale with bob's rated order and open dispute)
     assert {(o.merchant.display_name, o.merchant.status) for o in offers} == {("Corner Greengrocer", "verified")}
     assert {Topic.objects.get(pk=o.thread_id).forum_id for o in offers} == {deals.pk}
-    assert Topic.objects.filter(forum=deals).count() == 4  # and the demo's past sale (demo_history.py)
+    assert Topic.objects.filter(forum=deals).count() == 5  # and the demo's past sale (demo_history.py)
     assert Offer.objects.filter(closed_at__isnull=False, title="Wildflower honey, 500 g jar").count() == 1
+    assert Rating.objects.filter(buyer__username="bob").count() == 1
+    assert Dispute.objects.filter(order__buyer__username="bob", status="open").count() == 1
     alice = Client()
     assert alice.login(username="alice", password="demo-pass-123")
     for offer in offers:

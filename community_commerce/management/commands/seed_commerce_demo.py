@@ -1,10 +1,14 @@
 """Demo deals for `make run`: the greengrocer is a verified merchant with one
 thread per kind of offer in the `deals` category, live or starting soon
-(``--open-now``: all live at once, as `make run-machina` loads them).
+(``--open-now``: all live at once, as `make run-machina` loads them), and a
+month-long honey sale on which bob has one completed and rated order (with the
+greengrocer's reply) and one open dispute, to follow from bob's, greengrocer's and
+the moderators' side (mod, admin).
 
 Idempotent: threads are made once; a thread whose demo offer has ended gets a
 fresh one, so whoever runs the demo sees live deals. The past (demo_history.py: completed
-and cancelled-after-payment orders with their commissions) is made once.
+and refunded-after-payment orders with their commissions) is made once; bob's rated order
+is made once, and a new open dispute only when none is open (someone settled the last one).
 """
 
 from datetime import timedelta
@@ -15,8 +19,8 @@ from django.utils import timezone
 
 from community_commerce.adapters import get_adapter
 from community_commerce.management import demo_history
-from community_commerce.models import Merchant, Offer
-from community_commerce.services import claim, merchants, post_offer
+from community_commerce.models import Dispute, Merchant, Offer, Order, Rating
+from community_commerce.services import claim, disputes, merchants, orders, post_offer, ratings, reputation
 
 DEMO = [
     {
@@ -28,7 +32,7 @@ DEMO = [
             "description": "Pick up at the shop on Saturday.",
             "starts_at": now,
             "ends_at": now + timedelta(days=2),
-            "stock": None,
+            "stock": 60,  # a new shop's offer has a bound: 60 x 19.90 is within its 2000 (services/limits.py)
             "per_user_limit": 5,
             "terms": {
                 "unit_price": "19.90",
@@ -68,6 +72,22 @@ DEMO = [
         },
         "claims": [],
     },
+    {
+        "title": "Wildflower honey from the allotments",
+        "body": "Our own bees, our own jars. Delivered to your door within three days.",
+        "offer": lambda now: {
+            "kind": "flash_sale",
+            "title": "Wildflower honey, 450 g jar",
+            "description": "Pay by bank transfer; we ship the day the money is in.",
+            "starts_at": now,
+            "ends_at": now + timedelta(days=30),
+            "stock": 40,
+            "per_user_limit": None,
+            "terms": {"unit_price": "8.50", "reservation_minutes": 60},
+        },
+        "claims": [],
+        "trust": True,  # bob's rated order and open dispute (seed_trust)
+    },
 ]
 
 
@@ -94,16 +114,20 @@ class Command(BaseCommand):
         )
         merchants.verify(merchant=merchant, reason="demo")
         now = timezone.now()
+        honey = None
         for spec in DEMO:
             thread = adapter.find_thread(category_id=deals, title=spec["title"])
             if thread is None:
                 thread = adapter.start_thread(author=grocer, category_id=deals, title=spec["title"], body=spec["body"])
-            if Offer.objects.filter(thread_id=thread.id, closed_at__isnull=True).exclude(status="cancelled").exists():
+            running = Offer.objects.filter(thread_id=thread.id, closed_at__isnull=True).exclude(status="cancelled")
+            if running.exists():
+                honey = running.first() if spec.get("trust") else honey
                 continue
             fields = spec["offer"](now)
             if options["open_now"]:
                 fields["starts_at"] = min(fields["starts_at"], now)
             offer = post_offer.create_offer(user=grocer, thread_id=thread.id, currency="EUR", **fields)
+            honey = offer if spec.get("trust") else honey
             for username, quantity in spec["claims"]:
                 buyer = users.filter(username=username).first()
                 if buyer:
@@ -111,4 +135,40 @@ class Command(BaseCommand):
         staff = users.filter(is_staff=True).order_by("pk").first()
         if demo_history.load(grocer=grocer, merchant=merchant, staff=staff):
             self.stdout.write("Demo history: two weeks of honey sales, with their commissions.")
+        bob = users.filter(username="bob").first()
+        if bob and honey:
+            seed_trust(merchant=merchant, grocer=grocer, buyer=bob, offer=honey)
         self.stdout.write(self.style.SUCCESS("Demo deals ready."))
+
+
+def seed_trust(*, merchant, grocer, buyer, offer):
+    """Bob's completed order, rated and answered, and an open dispute about a second one,
+    made the way members make them (claims, the pipeline, the services)."""
+    if not Rating.objects.filter(merchant=merchant, buyer=buyer).exists():
+        order = _shipped_order(offer=offer, grocer=grocer, buyer=buyer)
+        orders.transition(order_id=order.pk, to_status=Order.Status.COMPLETED, actor=buyer)
+        rating = ratings.rate(
+            order_id=order.pk, buyer=buyer, stars=5, comment="Lovely honey, at my door the day after I paid."
+        )
+        ratings.reply(rating_id=rating.pk, merchant_user=grocer, body="Thank you, bob! The bees send their regards.")
+    if not Dispute.objects.filter(order__merchant=merchant, status=Dispute.Status.OPEN).exists():
+        order = _shipped_order(offer=offer, grocer=grocer, buyer=buyer)
+        dispute = disputes.open_dispute(
+            order_id=order.pk,
+            buyer=buyer,
+            reason="not_received",
+            details="Marked as shipped a week ago, but no jar has arrived yet.",
+        )
+        disputes.post_message(
+            dispute_id=dispute.pk,
+            author=grocer,
+            body="Sorry, bob! It went out on Monday; the parcel service says it is at the depot.",
+        )
+    reputation.refresh(merchant.pk)
+
+
+def _shipped_order(*, offer, grocer, buyer):
+    taken, _ = claim.claim(offer_id=offer.pk, buyer=buyer, quantity=1)
+    for step in (Order.Status.PAID, Order.Status.SHIPPED):
+        orders.transition(order_id=taken.order.pk, to_status=step, actor=grocer)
+    return taken.order
