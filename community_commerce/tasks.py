@@ -46,3 +46,19 @@ def fail_team(team_id):
     from community_commerce.services import teams
 
     return teams.fail_team(team_id=team_id)
+
+
+@shared_task(ignore_result=True)
+def tell_team_complete(team_id):
+    """A complete team's thread event and its members' notices; safe to run twice."""
+    from community_commerce.services import teams
+
+    return teams.tell_complete(team_id=team_id)
+
+
+@shared_task(ignore_result=True)
+def tell_teams_failed(team_ids):
+    """The members of failed teams are told; safe to run twice."""
+    from community_commerce.services import teams
+
+    return teams.tell_failed(team_ids=team_ids)

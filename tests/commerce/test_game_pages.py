@@ -180,7 +180,7 @@ def test_a_closed_game_names_the_winning_amount_and_links_the_public_table(shop,
         status=Offer.Status.SUCCEEDED, closed_at=timezone.now(), result_unit_price="0.42"
     )
     html = card(thread_page(Client(), deals), offer)
-    assert "Won at €0.42:" in text(html)
+    assert "Won at €0.42. The winner buys the prize at that amount" in text(html)
     assert reverse("community_commerce:guess_table", args=[offer.pk]) in html
 
 
