@@ -22,7 +22,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Sum
+from django.db.models import Exists, F, OuterRef, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -204,7 +204,8 @@ def claw_back(*, order_id, now, reason=CLAWED_BACK) -> list[PointsEntry]:
     balance may go negative (the points were spent): spending then stops until it is positive."""
     earnings = list(
         PointsEntry.objects.select_for_update()
-        .filter(order_id=order_id, source__in=PointsEntry.EARNED, reversed_by__isnull=True)
+        .filter(order_id=order_id, source__in=PointsEntry.EARNED)
+        .exclude(Exists(PointsEntry.objects.filter(reverses=OuterRef("pk"))))  # no outer join: PostgreSQL locks it
         .order_by("id")
     )
     clawed = []
