@@ -23,10 +23,10 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-DB_NAME = "cc_bench"
+DB_NAME = os.environ.get("BENCH_DB_NAME", "cc_bench")  # another name: runs side by side
 RESULTS = ROOT / "bench" / "RESULTS.md"
 NOTES = ROOT / "bench" / "NOTES.md"
-BENCHES = ["claims", "close_latency", "close_10k", "thread_page", "crowd", "sharing", "reports"]
+BENCHES = ["claims", "close_latency", "close_10k", "thread_page", "crowd", "sharing", "reports", "teams"]
 
 
 class Out:
@@ -194,6 +194,18 @@ def targets(results):
             "Settling 100,000 approved entries <= 3x a bare UPDATE of the same rows",
             f"{rep['settle']:.2f} vs {rep['bare']:.2f} s = {rep['settle_ratio']:.2f}x",
             status(rep["settle_ratio"] <= 3.0),
+        ))  # fmt: skip
+    if team := results.get("teams"):
+        rows.append((
+            "A team join >= 0.8x a flash-sale claim (every second join completes a team of 3)",
+            f"{team['joins'].rate:.0f} vs {team['claims'].rate:.0f} req/s = {team['ratio']:.2f}x; "
+            f"books: {'exact' if team['books_ok'] else 'WRONG'}",
+            status(team["ratio"] >= 0.8 and team["books_ok"]),
+        ))  # fmt: skip
+        rows.append((
+            "Failing 1,000 expired teams <= 3x a bare UPDATE of their claims",
+            f"{team['fail'] * 1000:.0f} vs {team['bare'] * 1000:.0f} ms = {team['fail_ratio']:.2f}x",
+            status(team["fail_ratio"] <= 3.0),
         ))  # fmt: skip
     return rows
 

@@ -103,6 +103,42 @@ class _Conf:
         """Commission entries the sweeper approves in one statement."""
         return int(_get("SETTLE_BATCH", 5000))
 
+    # --- points and games (services/points.py teams.py guesses.py) -------------------------
+
+    @property
+    def POINTS_PER_UNIT(self) -> Decimal:
+        """Points a completed purchase earns per whole unit of its currency (its total net of
+        discounts); POINTS_PER_UNIT_BY_CURRENCY overrides it per currency (e.g. JPY 0.01)."""
+        return _decimal("POINTS_PER_UNIT", "1")
+
+    @property
+    def POINTS_PER_UNIT_BY_CURRENCY(self) -> dict[str, Decimal]:
+        return {
+            str(k).upper(): Decimal(str(v))
+            for k, v in _get("POINTS_PER_UNIT_BY_CURRENCY", {"JPY": "0.01", "KRW": "0.001"}).items()
+        }
+
+    @property
+    def POINTS_REFERRAL(self) -> int:
+        """Points a member earns when someone they referred completes a first order."""
+        return int(_get("POINTS_REFERRAL", 100))
+
+    @property
+    def POINTS_DAILY_CAP(self) -> int:
+        """The most points a member can earn in one day (UTC); beyond it nothing is earned."""
+        return int(_get("POINTS_DAILY_CAP", 5000))
+
+    @property
+    def GUESS_MAX_PRIZE(self) -> Decimal:
+        """The highest prize value (and highest guess) a lowest-unique-price game may have, in
+        the offer's currency: the game stays a promotion, never a lottery."""
+        return _decimal("GUESS_MAX_PRIZE", "50000")
+
+    @property
+    def TEAM_CLOSE_BATCH(self) -> int:
+        """Expired teams the sweeper fails in one transaction."""
+        return int(_get("TEAM_CLOSE_BATCH", 500))
+
     @property
     def GATE_REDIS_URL(self):
         return _get("GATE_REDIS_URL", settings.CACHES["default"]["LOCATION"])

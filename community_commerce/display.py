@@ -15,7 +15,7 @@ from community_commerce.adapters import get_adapter
 from community_commerce.models import Claim, Merchant, Offer
 from community_commerce.money import format_money
 from community_commerce.services import card_coupons, stats, thread_events
-from community_commerce.services.offer_state import live_states, reader_claims, with_buyer_counts
+from community_commerce.services.offer_state import live_states, reader_claims, reader_guesses, with_buyer_counts
 
 
 def merchant_badges(user_ids) -> dict:
@@ -116,8 +116,17 @@ def viewer_parts(user, offers) -> dict[int, dict]:
         claims = mine.get(offer.pk, [])
         held = sum(c.quantity for c in claims if c.status in Claim.HOLDING)
         is_merchant = user.is_authenticated and offer.merchant.user_id == user.pk
+        my_guesses = None
+        if offer.kind == Offer.Kind.LOWEST_UNIQUE and user.is_authenticated:
+            my_guesses = reader_guesses(offer)
+            if my_guesses is None:  # not annotated: the games' own service asks
+                from community_commerce.services import guesses
+
+                my_guesses = [g.amount for g in guesses.guesses_of(offer_ids=[offer.pk], member=user).get(offer.pk, [])]
         parts[offer.pk] = {
             "my_claims": claims,
+            "my_guesses": my_guesses or [],
+            "my_team_ids": {c.team_id for c in claims if c.team_id and c.status in Claim.HOLDING},
             "is_merchant": is_merchant,
             "held": held,
             "can_take": None if offer.per_user_limit is None else max(offer.per_user_limit - held, 0),
@@ -192,7 +201,13 @@ def _badge_time(delta) -> str:
 
 
 def _offer_badge(state, now) -> dict:
-    kind = {"group_buy": _("Group-buy"), "flash_sale": _("Flash sale"), "dutch_auction": _("Dutch")}[state["kind"]]
+    kind = {
+        "group_buy": _("Group-buy"),
+        "flash_sale": _("Flash sale"),
+        "dutch_auction": _("Dutch"),
+        "team_buy": _("Team buy"),
+        "lowest_unique": _("Guess"),
+    }[state["kind"]]
     status = state["status"]
     if status == Offer.Status.LIVE and state["stock_left"] == 0:
         status = Offer.Status.SOLD_OUT  # the last unit went before the status caught up
@@ -206,6 +221,12 @@ def _offer_badge(state, now) -> dict:
         }
     elif status == Offer.Status.LIVE and state["kind"] == Offer.Kind.FLASH_SALE:
         label = _("Flash sale · %(left)d left") % {"left": state["stock_left"]}
+    elif status == Offer.Status.LIVE and state["kind"] == Offer.Kind.TEAM_BUY:
+        label = ngettext("Team buy · %(n)d team open", "Team buy · %(n)d teams open", state["teams_open"]) % {
+            "n": state["teams_open"]
+        }
+    elif status == Offer.Status.LIVE and state["kind"] == Offer.Kind.LOWEST_UNIQUE:
+        label = ngettext("Guess · %(n)d guess", "Guess · %(n)d guesses", state["guesses"]) % {"n": state["guesses"]}
     elif status == Offer.Status.LIVE:
         label = _("Dutch · %(price)s now") % {"price": format_money(state["current_unit_price"], state["currency"])}
     else:

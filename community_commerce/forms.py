@@ -61,7 +61,7 @@ class OfferForm(forms.Form):
         label=_("Ends at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
     )
     stock = forms.IntegerField(label=_("Units for sale"), required=False, min_value=1,
-                               help_text=_("Required for flash sales and Dutch auctions; optional cap for a group-buy."))  # fmt: skip
+                               help_text=_("Required for flash sales, Dutch auctions and team buys; optional cap for a group-buy; a guessing game has one prize."))  # fmt: skip
     per_user_limit = forms.IntegerField(label=_("Limit per member"), required=False, min_value=1)
     # group-buy and flash sale
     unit_price = _amount(_("Unit price"))
@@ -77,11 +77,23 @@ class OfferForm(forms.Form):
     floor_price = _amount(_("Floor price"))
     step = _amount(_("Price drop per step"))
     step_seconds = forms.IntegerField(label=_("Seconds per step"), required=False, min_value=1)
+    # team buy (unit_price is the team price)
+    solo_price = _amount(_("Solo price"))
+    team_size = forms.IntegerField(label=_("Members per team"), required=False, min_value=2, initial=3)
+    team_hours = forms.IntegerField(label=_("Hours to fill a team"), required=False, min_value=1, initial=24)
+    # lowest unique price
+    min_guess = _amount(_("Lowest guess"))
+    max_guess = _amount(_("Highest guess"))
+    entry_points = forms.IntegerField(label=_("Points per guess"), required=False, min_value=0, initial=10)
+    guesses_per_member = forms.IntegerField(label=_("Guesses per member"), required=False, min_value=1, initial=5)
+    prize_value = _amount(_("Prize value"))
 
     TERM_FIELDS = {
         "group_buy": ["unit_price", "min_quantity", "tiers"],
         "flash_sale": ["unit_price", "reservation_minutes"],
         "dutch_auction": ["start_price", "floor_price", "step", "step_seconds", "reservation_minutes"],
+        "team_buy": ["unit_price", "solo_price", "team_size", "team_hours"],
+        "lowest_unique": ["min_guess", "max_guess", "entry_points", "guesses_per_member", "prize_value"],
     }
 
     def clean_tiers(self):

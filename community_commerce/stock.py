@@ -72,13 +72,16 @@ def counts_coupon_with_units() -> bool:
     return connection.vendor == "postgresql"
 
 
-def take_allowance(*, offer, buyer_id, quantity) -> bool:
+def take_allowance(*, offer, buyer_id, quantity, limit=None) -> bool:
     """Count ``quantity`` against the member's per-offer limit: one atomic upsert
     that inserts the member's first units or adds to them only within the limit
-    (PostgreSQL and SQLite both speak ``ON CONFLICT ... DO UPDATE ... WHERE``)."""
-    if offer.per_user_limit is None:
+    (PostgreSQL and SQLite both speak ``ON CONFLICT ... DO UPDATE ... WHERE``).
+    ``limit``: another limit than the offer's ``per_user_limit`` (a guessing game's
+    guesses per member, services/guesses.py); None: the offer's."""
+    limit = offer.per_user_limit if limit is None else limit
+    if limit is None:
         return True
-    if quantity > offer.per_user_limit:
+    if quantity > limit:
         return False
     table = connection.ops.quote_name(ClaimTally._meta.db_table)
     with connection.cursor() as cursor:
@@ -86,7 +89,7 @@ def take_allowance(*, offer, buyer_id, quantity) -> bool:
             f"INSERT INTO {table} (offer_id, buyer_id, taken) VALUES (%s, %s, %s) "  # noqa: S608 - names are ours
             f"ON CONFLICT (offer_id, buyer_id) DO UPDATE SET taken = {table}.taken + excluded.taken "
             f"WHERE {table}.taken + excluded.taken <= %s",
-            [offer.pk, buyer_id, quantity, offer.per_user_limit],
+            [offer.pk, buyer_id, quantity, limit],
         )
         return cursor.rowcount == 1
 

@@ -38,3 +38,27 @@ def notify_group_buy_success(offer_id):
 def send_notice_emails(notice_ids):
     """The plugin's own notices by email (forums without notifications); each once."""
     return notices.send_emails(notice_ids, language_of=get_adapter().member_language)
+
+
+@shared_task(ignore_result=True)
+def fail_team(team_id):
+    """A team's precise end (services/teams.py): it fails unless it filled; safe to run twice."""
+    from community_commerce.services import teams
+
+    return teams.fail_team(team_id=team_id)
+
+
+@shared_task(ignore_result=True)
+def tell_team_complete(team_id):
+    """A complete team's thread event and its members' notices; safe to run twice."""
+    from community_commerce.services import teams
+
+    return teams.tell_complete(team_id=team_id)
+
+
+@shared_task(ignore_result=True)
+def tell_teams_failed(team_ids):
+    """The members of failed teams are told; safe to run twice."""
+    from community_commerce.services import teams
+
+    return teams.tell_failed(team_ids=team_ids)

@@ -1,6 +1,20 @@
 from django.urls import path
 
-from community_commerce.views import composer, disputes, links, live, merchant, notices, offers, orders, reports, trust
+from community_commerce.views import (
+    composer,
+    disputes,
+    guesses,
+    links,
+    live,
+    merchant,
+    notices,
+    offers,
+    orders,
+    points,
+    reports,
+    teams,
+    trust,
+)
 
 app_name = "community_commerce"
 
@@ -42,6 +56,13 @@ urlpatterns = [
     path("me/rewards.csv", reports.rewards_csv, name="rewards_csv"),
     path("reports/", reports.staff_report, name="staff_report"),
     path("reports/channels.csv", reports.staff_report_csv, name="staff_report_csv"),
+    # points and games (views/points.py, teams.py, guesses.py)
+    path("me/points/", points.my_points, name="my_points"),
+    path("offers/<int:pk>/teams", teams.open_team, name="open_team"),
+    path("teams/<int:pk>/", teams.team_detail, name="team"),
+    path("teams/<int:pk>/join", teams.join_team, name="join_team"),
+    path("offers/<int:pk>/guesses", guesses.guess, name="guess"),
+    path("offers/<int:pk>/guesses/table", guesses.guess_table, name="guess_table"),
     path("me/notices/", notices.notice_list, name="notices"),
     path("me/notices/<int:pk>/", notices.notice_open, name="notice"),
     path("me/notices/read", notices.notices_read_all, name="notices_read_all"),

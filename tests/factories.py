@@ -133,7 +133,7 @@ def offer(
     starts_at = starts_at or now - timezone.timedelta(minutes=1)
     ends_at = ends_at or now + timezone.timedelta(days=1)
     if stock == "default":
-        stock = None if kind == "group_buy" else 10
+        stock = {"group_buy": None, "lowest_unique": 1}.get(kind, 10)
     live = starts_at <= now
     return Offer.objects.create(
         kind=kind,

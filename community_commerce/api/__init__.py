@@ -6,11 +6,14 @@ Buyer protection (api/trust.py) goes first: its ``/orders/{id}/receive``, ``/ref
 
 from ninja import Router
 
-from community_commerce.api import trust
+from community_commerce.api import guesses, points, teams, trust
 from community_commerce.api.router import router as _core
 
 router = Router()
 router.add_router("", trust.router)
+router.add_router("", points.router)
+router.add_router("", teams.router)
+router.add_router("", guesses.router)
 router.add_router("", _core)
 
 __all__ = ["router"]

@@ -1,6 +1,7 @@
 from community_commerce.models.claim import Claim, ClaimTally, OfferReminder
 from community_commerce.models.coupon import Coupon, CouponGrant, CouponUse
 from community_commerce.models.dispute import Dispute, DisputeMessage
+from community_commerce.models.game import Guess, Team
 from community_commerce.models.language import MemberLanguage
 from community_commerce.models.ledger import CategoryRate, CommissionEntry, Payout, Programme, PromotionCost
 from community_commerce.models.link import Attribution, LinkVisitDay, LinkVisitor, Referral, ShareLink
@@ -8,6 +9,7 @@ from community_commerce.models.merchant import Merchant, MerchantEvent
 from community_commerce.models.notice import Notice, ThreadEvent
 from community_commerce.models.offer import Offer
 from community_commerce.models.order import Order, OrderEvent
+from community_commerce.models.points import PointsBalance, PointsEntry
 from community_commerce.models.rating import Rating
 from community_commerce.models.receipt import ReceiptReminder
 from community_commerce.models.reputation import FlaggedMerchant, MerchantReputation
@@ -25,6 +27,7 @@ __all__ = [
     "Dispute",
     "DisputeMessage",
     "FlaggedMerchant",
+    "Guess",
     "LinkVisitDay",
     "LinkVisitor",
     "MemberLanguage",
@@ -37,12 +40,15 @@ __all__ = [
     "Order",
     "OrderEvent",
     "Payout",
+    "PointsBalance",
+    "PointsEntry",
     "Programme",
     "PromotionCost",
     "Rating",
     "ReceiptReminder",
     "Referral",
     "ShareLink",
+    "Team",
     "ThreadEvent",
     "ThreadViewDay",
     "ThreadViewer",

@@ -38,6 +38,8 @@ class Claim(models.Model):
     # What the coupon takes off in all (quantity x per unit) at the claim's price; a group-buy's
     # order recomputes it at the close's tier price.
     discount = models.DecimalField(max_digits=15, decimal_places=3, default=0)
+    # A team buy's claim: the team it opened or joined (models/game.py).
+    team = models.ForeignKey("community_commerce.Team", models.CASCADE, null=True, blank=True, related_name="claims")
 
     class Meta:
         ordering = ["id"]
@@ -48,6 +50,11 @@ class Claim(models.Model):
                 fields=["offer", "buyer", "idempotency_key"],
                 condition=Q(idempotency_key__isnull=False),
                 name="cc_claim_idempotency",
+            ),
+            models.UniqueConstraint(
+                fields=["team", "buyer"],
+                condition=Q(team__isnull=False, status__in=["active", "ordered"]),
+                name="cc_claim_one_seat_per_team",
             ),
         ]
         indexes = [

@@ -32,6 +32,8 @@ class ShareLink(models.Model):
         "community_commerce.Merchant", models.CASCADE, null=True, blank=True, related_name="campaign_links"
     )
     offer = models.ForeignKey("community_commerce.Offer", models.CASCADE, null=True, blank=True, related_name="links")
+    # A team buy's team: the link its leader shares (it leads to the team's page).
+    team = models.ForeignKey("community_commerce.Team", models.CASCADE, null=True, blank=True, related_name="links")
     # The thread of the target (an offer's own thread), as the forum adapter knows it: a plain
     # id, like Offer.thread_id, so the plugin serves any forum.
     thread_id = models.BigIntegerField(db_index=True)
@@ -42,7 +44,12 @@ class ShareLink(models.Model):
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["owner", "offer", "channel"], condition=Q(offer__isnull=False), name="cc_link_offer_once"
+                fields=["owner", "offer", "channel"],
+                condition=Q(offer__isnull=False, team__isnull=True),
+                name="cc_link_offer_once",
+            ),
+            models.UniqueConstraint(
+                fields=["owner", "team", "channel"], condition=Q(team__isnull=False), name="cc_link_team_once"
             ),
             models.UniqueConstraint(
                 fields=["owner", "thread_id", "channel"], condition=Q(offer__isnull=True), name="cc_link_thread_once"

@@ -15,6 +15,8 @@ class Offer(models.Model):
         GROUP_BUY = "group_buy", _("Group-buy")
         FLASH_SALE = "flash_sale", _("Flash sale")
         DUTCH_AUCTION = "dutch_auction", _("Dutch auction")
+        TEAM_BUY = "team_buy", _("Team buy")
+        LOWEST_UNIQUE = "lowest_unique", _("Lowest unique price")
 
     class Status(models.TextChoices):
         SCHEDULED = "scheduled", _("Scheduled")

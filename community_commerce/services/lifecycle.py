@@ -6,6 +6,7 @@ import logging
 
 from django.db import transaction
 from django.utils import timezone, translation
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -17,6 +18,19 @@ from community_commerce.money import fmt, round_amount
 from community_commerce.services import coupons, offer_snapshot, orders
 
 BULK = 1000
+# The close of the games' kinds, in their own services: ``closer(*, offer, now) -> bool`` runs in
+# the close's transaction with the offer row locked, may set ``offer.status`` and
+# ``offer.result_unit_price``, and returns True when it posted the thread's event itself.
+GAME_CLOSERS = {
+    Offer.Kind.TEAM_BUY: "community_commerce.services.teams.close_offer_teams",
+    Offer.Kind.LOWEST_UNIQUE: "community_commerce.services.guesses.close_game",
+}
+# What a cancelled game gives back, in the cancellation's transaction (after its claims were
+# released): ``canceller(*, offer, now) -> None``.
+GAME_CANCELLERS = {
+    Offer.Kind.TEAM_BUY: "community_commerce.services.teams.cancel_offer_teams",
+    Offer.Kind.LOWEST_UNIQUE: "community_commerce.services.guesses.cancel_game",
+}
 log = logging.getLogger(__name__)
 
 
@@ -77,11 +91,15 @@ def close_offer(*, offer_id, now=None) -> bool:
         kind = offer.kind_class
         offer.status = kind.close_status(offer)
         offer.closed_at = now
+        announced = False
         if offer.kind == Offer.Kind.GROUP_BUY:
             _close_group_buy(offer=offer, kind=kind, now=now)
+        elif offer.kind in GAME_CLOSERS:  # teams still open fail; the guess game finds its winner
+            announced = import_string(GAME_CLOSERS[offer.kind])(offer=offer, now=now)
         offer.save(update_fields=["status", "closed_at", "result_unit_price"])
         offer_snapshot.forget(offer.pk)
-        _announce_close(offer)
+        if not announced:
+            _announce_close(offer)
         if stock.gated(offer):
             transaction.on_commit(lambda: stock.gate.forget(offer_id=offer.pk))
     return True
@@ -260,6 +278,8 @@ def _cancel(offer, *, reason, by) -> bool | None:
         buyers = {buyer_id for _id, buyer_id in held}
         active.update(status=Claim.Status.RELEASED, ended_at=now)
         coupons.release(claim_ids=[claim_id for claim_id, _buyer in held], now=now)
+        if offer.kind in GAME_CANCELLERS:  # open teams fail; guesses get their points back
+            import_string(GAME_CANCELLERS[offer.kind])(offer=offer, now=now)
         if not system:
             get_adapter().post_thread_event(
                 thread_id=offer.thread_id,

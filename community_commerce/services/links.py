@@ -25,6 +25,7 @@ from crawleruseragents import is_crawler
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
@@ -85,7 +86,10 @@ def get_or_create_link(*, user, offer_id=None, thread_id=None, channel=None) -> 
                 _("Only the merchant of this offer can label a campaign link with a channel."),
                 code=errors.NOT_MERCHANT,
             )
-    found = ShareLink.objects.filter(owner=user, offer=offer, thread_id=thread_id, channel=label).first()
+    # A team's link (services/teams.py team_link) names the offer too, but is another link.
+    found = ShareLink.objects.filter(
+        owner=user, offer=offer, thread_id=thread_id, channel=label, team__isnull=True
+    ).first()
     if found is not None:
         return found, False
     try:
@@ -100,7 +104,9 @@ def get_or_create_link(*, user, offer_id=None, thread_id=None, channel=None) -> 
                 channel=label,
             )
     except IntegrityError:  # the same member twice at once
-        return ShareLink.objects.get(owner=user, offer=offer, thread_id=thread_id, channel=label), False
+        return ShareLink.objects.get(
+            owner=user, offer=offer, thread_id=thread_id, channel=label, team__isnull=True
+        ), False
     return link, True
 
 
@@ -109,6 +115,8 @@ def _authored(user, thread_id) -> bool:
 
 
 def target_url(link) -> str:
+    if link.team_id is not None:  # a team buy's team: its page (services/teams.py)
+        return reverse("community_commerce:team", args=[link.team_id])
     if link.offer_id is not None:
         return f"{get_adapter().thread_url(link.thread_id)}#offer-{link.offer_id}"
     return get_adapter().thread_url(link.thread_id)

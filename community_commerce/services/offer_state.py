@@ -2,14 +2,18 @@
 computed from the stored row and the clock. Lists count buyers in one query."""
 
 import json
+from datetime import UTC
 from decimal import Decimal
 
 from django.db.models import Aggregate, Count, F, Field, OuterRef, Subquery
 from django.db.models.functions import Coalesce, JSONObject
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
-from community_commerce.models import Claim, Offer, Order
+from community_commerce.models import Claim, Guess, Offer, Order, Team
 from community_commerce.money import fmt
+
+GAMES = ("team_buy", "lowest_unique")
 
 
 class JSONList(Aggregate):
@@ -33,6 +37,16 @@ _CLAIM_FIELDS = {
     "order_id": F("order__id"),
     "order_number": F("order__number"),
     "order_status": F("order__status"),
+    "team_id": F("team_id"),
+}
+# What a team buy's card shows of its open teams (the same for every reader).
+_TEAM_FIELDS = {
+    "id": F("id"),
+    "members": F("members"),
+    "size": F("size"),
+    "expires_at": F("expires_at"),
+    "leader_id": F("leader_id"),
+    "leader": F("leader__username"),
 }
 
 
@@ -58,6 +72,7 @@ def with_buyer_counts(queryset, *, reader=None):
         .values("n")
     )
     queryset = queryset.annotate(buyer_count=Coalesce(Subquery(holders), 0))
+    queryset = with_game_figures(queryset)
     if reader is not None and reader.is_authenticated:
         theirs = (
             Claim.objects.filter(offer=OuterRef("pk"), buyer=reader)
@@ -66,8 +81,63 @@ def with_buyer_counts(queryset, *, reader=None):
             .annotate(rows=JSONList(JSONObject(**_CLAIM_FIELDS)))
             .values("rows")
         )
-        queryset = queryset.annotate(reader_claims_json=Subquery(theirs, output_field=Field()))
+        guessed = (
+            Guess.objects.filter(offer=OuterRef("pk"), member=reader)
+            .order_by()
+            .values("offer")
+            .annotate(rows=JSONList(JSONObject(id=F("id"), amount=F("amount"))))
+            .values("rows")
+        )
+        queryset = queryset.annotate(
+            reader_claims_json=Subquery(theirs, output_field=Field()),
+            reader_guesses_json=Subquery(guessed, output_field=Field()),
+        )
     return queryset
+
+
+def reader_guesses(offer) -> list[Decimal] | None:
+    """The reader's own guesses on a game annotated by with_buyer_counts, in the order made."""
+    if not hasattr(offer, "reader_guesses_json"):
+        return None
+    rows = sorted(_rows(offer.reader_guesses_json), key=lambda r: r["id"])
+    return [Decimal(str(row["amount"])) for row in rows]
+
+
+def with_game_figures(queryset, *, now=None):
+    """The games' shared figures in the offers' own query: a team buy's open teams
+    (``open_teams_json``), a guessing game's number of guesses (``guess_total``: the only
+    figure of a game shown before its close). Other kinds find nothing there."""
+    now = now or timezone.now()
+    teams = (
+        Team.objects.filter(offer=OuterRef("pk"), status=Team.Status.OPEN, expires_at__gt=now)
+        .order_by()
+        .values("offer")
+        .annotate(rows=JSONList(JSONObject(**_TEAM_FIELDS)))
+        .values("rows")
+    )
+    guesses = Guess.objects.filter(offer=OuterRef("pk")).order_by().values("offer").annotate(n=Count("id")).values("n")
+    return queryset.annotate(
+        open_teams_json=Subquery(teams, output_field=Field()), guess_total=Coalesce(Subquery(guesses), 0)
+    )
+
+
+def _rows(value) -> list[dict]:
+    if isinstance(value, str):  # SQLite hands the array back as text
+        value = json.loads(value)
+    return value or []
+
+
+def open_teams(offer) -> list[dict]:
+    """The open teams of a team buy annotated by with_game_figures, soonest to expire first."""
+    teams = []
+    for row in _rows(getattr(offer, "open_teams_json", None)):
+        expires_at = row["expires_at"]
+        if isinstance(expires_at, str):
+            expires_at = parse_datetime(expires_at)
+            if timezone.is_naive(expires_at):
+                expires_at = expires_at.replace(tzinfo=UTC)  # SQLite stores UTC without an offset
+        teams.append({**row, "expires_at": expires_at, "needed": max(row["size"] - row["members"], 0)})
+    return sorted(teams, key=lambda t: (t["expires_at"], t["id"]))
 
 
 def reader_claims(offer) -> list[Claim] | None:
@@ -75,9 +145,7 @@ def reader_claims(offer) -> list[Claim] | None:
     attached), oldest first; None when the offer was not annotated for a member."""
     if not hasattr(offer, "reader_claims_json"):
         return None
-    rows = offer.reader_claims_json or []
-    if isinstance(rows, str):  # SQLite hands the array back as text
-        rows = json.loads(rows)
+    rows = _rows(offer.reader_claims_json)
     claims = []
     for row in sorted(rows, key=lambda r: r["id"]):
         claim = Claim(
@@ -88,6 +156,7 @@ def reader_claims(offer) -> list[Claim] | None:
             status=row["status"],
             coupon_id=row.get("coupon_id"),
             discount=Decimal(str(row.get("discount") or 0)),
+            team_id=row.get("team_id"),
         )
         claim.offer = offer
         order = None
@@ -142,6 +211,12 @@ def live_state(offer, *, now=None, buyers=0) -> dict:
         "url": offer.get_absolute_url(),
     }
     state.update(kind.live_state(offer, now))
+    if offer.kind == Offer.Kind.TEAM_BUY:
+        teams = [t for t in open_teams(offer) if t["expires_at"] > now]
+        state["teams"] = teams
+        state["teams_open"] = len(teams)
+    elif offer.kind == Offer.Kind.LOWEST_UNIQUE:
+        state["guesses"] = getattr(offer, "guess_total", 0)
     return state
 
 
@@ -149,6 +224,12 @@ def live_states(offers, *, now=None) -> list[dict]:
     now = now or timezone.now()
     offers = list(offers)
     Offer.load_urls([o for o in offers if getattr(o, "_thread_url", None) is None])  # one adapter call a page
+    games = [o for o in offers if o.kind in GAMES and not hasattr(o, "guess_total")]
+    if games:  # offers read without with_buyer_counts: their games' figures in one query
+        figures = {o.pk: o for o in with_game_figures(Offer.objects.filter(pk__in=[g.pk for g in games]), now=now)}
+        for offer in games:
+            offer.open_teams_json = figures[offer.pk].open_teams_json
+            offer.guess_total = figures[offer.pk].guess_total
     if all(hasattr(o, "buyer_count") for o in offers):  # counted by with_buyer_counts already
         counts = {o.pk: o.buyer_count for o in offers}
     else:

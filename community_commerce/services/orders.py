@@ -17,7 +17,7 @@ from community_commerce.conf import conf
 from community_commerce.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from community_commerce.models import Order, OrderEvent
 from community_commerce.money import round_amount
-from community_commerce.services import commissions, refunds, reputation
+from community_commerce.services import commissions, points, refunds, reputation
 
 S = Order.Status
 
@@ -221,6 +221,7 @@ def transition(
         commissions.follow_order(
             order_id=order.pk, from_status=from_status, to_status=to_status, reason=reason, now=now
         )
+        points.follow_order(order_id=order.pk, to_status=to_status, now=now)
         order.status = to_status
         order.updated_at = now
         if to_status in refunds.UNWOUND:

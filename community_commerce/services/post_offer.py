@@ -64,7 +64,9 @@ def clean_offer(*, kind, title, description, currency, starts_at, ends_at, stock
     """Every field checked; all problems reported together (InvalidInput.fields)."""
     problems: dict[str, list[str]] = {}
     if kind not in KINDS:
-        raise InvalidInput(fields={"kind": [_("Choose group_buy, flash_sale or dutch_auction.")]})
+        raise InvalidInput(
+            fields={"kind": [_("Choose group_buy, flash_sale, dutch_auction, team_buy or lowest_unique.")]}
+        )
     kind_class = KINDS[kind]
     title = " ".join(str(title or "").split())
     if not 3 <= len(title) <= TITLE_MAX:
@@ -94,6 +96,12 @@ def clean_offer(*, kind, title, description, currency, starts_at, ends_at, stock
         problems.update(exc.fields)
     if kind == "group_buy" and stock and isinstance(terms.get("min_quantity"), int) and stock < terms["min_quantity"]:
         problems.setdefault("stock", []).append(_("A group-buy needs at least as many units as its minimum."))
+    if kind == "team_buy" and stock and isinstance(terms.get("team_size"), int) and stock < terms["team_size"]:
+        problems.setdefault("stock", []).append(_("A team buy needs at least one team's worth of units."))
+    if kind == "lowest_unique":  # one prize
+        if stock not in (None, 1):
+            problems.setdefault("stock", []).append(_("A guessing game has one prize: its stock is 1."))
+        stock = 1
     if problems:
         raise InvalidInput(_("The offer is not valid."), fields=problems)
     return {

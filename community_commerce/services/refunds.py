@@ -95,7 +95,8 @@ STEPS: list[Step] = [
     Step("units", "community_commerce.services.refunds.return_units"),
     # The ledger: pending entries void, approved or paid ones a `reversed` entry (unique per entry).
     Step("commissions", "community_commerce.services.commissions.reverse_step"),
-    # Issue 13 (points): Step("points", "...services.points.claw_back"): a clawback entry, unique per order.
+    # Points: what the order earned is clawed back, one entry per earning (unique `reverses`).
+    Step("points", "community_commerce.services.points.claw_back_step"),
 ]
 
 

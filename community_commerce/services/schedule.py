@@ -28,10 +28,12 @@ from community_commerce.services import (
     commissions,
     lifecycle,
     links,
+    points,
     ratings,
     receipt,
     reputation,
     stats,
+    teams,
 )
 
 log = logging.getLogger(__name__)
@@ -69,6 +71,15 @@ def sweep(*, now=None) -> dict:
         counts["approved"] = commissions.approve_due(now=now)
     except Exception:
         log.exception("approving commissions failed; the next sweep tries again")
+    try:  # points past the refund window become available: one UPDATE per batch
+        counts["points"] = points.release_due(now=now)
+    except Exception:
+        log.exception("releasing points failed; the next sweep tries again")
+    try:  # teams whose time is up fail (their ETA task lost), and the next ones get theirs
+        counts["teams_failed"] = teams.fail_due(now=now)
+        teams.queue_precise_tasks(now=now)
+    except Exception:
+        log.exception("failing expired teams failed; the next sweep tries again")
     return counts
 
 

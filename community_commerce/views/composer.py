@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
+from community_commerce.conf import conf
 from community_commerce.errors import InvalidInput
 from community_commerce.forms import OfferForm
 from community_commerce.kinds import KINDS
@@ -187,6 +188,20 @@ def _preview(form) -> dict:
         context.update(_group_buy(kind, offer))
     elif kind_code == Offer.Kind.DUTCH_AUCTION:
         context.update(_dutch_auction(kind, offer, dated=dated, ends_known=ends_known))
+    elif kind_code == Offer.Kind.TEAM_BUY:
+        team_size, stock = terms["team_size"], offer.stock
+        context.update(
+            {
+                "price": terms["unit_price"],
+                "solo_price": terms["solo_price"],
+                "team_size": team_size,
+                "team_hours": terms["team_hours"],
+                "saving": Decimal(terms["solo_price"]) - Decimal(terms["unit_price"]),
+                "teams_possible": stock // team_size if stock else None,
+            }
+        )
+    elif kind_code == Offer.Kind.LOWEST_UNIQUE:
+        context.update({"terms": terms, "prize_cap": conf.GUESS_MAX_PRIZE, "stock_missing": False})
     else:
         context.update({"price": terms["unit_price"], "reservation_minutes": terms["reservation_minutes"]})
     return context

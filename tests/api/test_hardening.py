@@ -389,7 +389,13 @@ def test_openapi_declares_required_fields_enums_and_non_empty_strings(openapi):
     schemas = openapi["components"]["schemas"]
     offer_in = schemas["OfferIn"]
     assert {"kind", "thread", "title", "currency", "starts_at", "ends_at", "terms"} <= set(offer_in["required"])
-    assert offer_in["properties"]["kind"]["enum"] == ["group_buy", "flash_sale", "dutch_auction"]
+    assert offer_in["properties"]["kind"]["enum"] == [
+        "group_buy",
+        "flash_sale",
+        "dutch_auction",
+        "team_buy",
+        "lowest_unique",
+    ]
     assert offer_in["properties"]["title"]["minLength"] == 1
     assert schemas["ThreadIn"]["properties"]["title"]["minLength"] == 1
     assert schemas["PostIn"]["properties"]["body"]["minLength"] == 1

@@ -59,3 +59,42 @@ def test_the_demo_has_a_rated_order_and_an_open_dispute_once(django_capture_on_c
     mod.force_login(get_user_model().objects.get(username="mod"))
     shop_page = mod.get(reverse("community_commerce:merchant", args=[grocer.pk])).content.decode()
     assert "Lovely honey" in shop_page and reverse("community_commerce:rating_hide", args=[rating.pk]) in shop_page
+
+
+def test_the_demo_s_games_a_newcomer_completes_the_team_and_wins_the_guess(django_capture_on_commit_callbacks):
+    """The issue's "Done when": a team that needs one more member, a guessing game with a few
+    guesses and points on bob's account; a newcomer joins the team and sees it complete,
+    guesses, and reads the winner and the table after the close."""
+    from datetime import timedelta
+
+    from community_commerce.models import PointsEntry, Team
+    from community_commerce.services import lifecycle
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo", stdout=io.StringIO())
+        call_command("seed_commerce_demo", stdout=io.StringIO())
+    (team,) = Team.objects.filter(offer__kind="team_buy", status="open")
+    assert (team.leader.username, team.members, team.size, team.needed) == ("alice", 2, 3, 1)
+    game = Offer.objects.get(kind="lowest_unique", closed_at__isnull=True)
+    assert game.guesses.count() == 4
+    assert PointsEntry.objects.filter(member__username="bob", source="order").exists()
+
+    newcomer = get_user_model().objects.create_user("newcomer", "newcomer@example.com", "pass-for-newcomer-1")
+    client = Client()
+    client.force_login(newcomer)
+    team_page = reverse("community_commerce:team", args=[team.pk])
+    assert "1 more" in words(client.get(team_page).content.decode())
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("community_commerce:join_team", args=[team.pk]), {"quantity": "1"})
+    assert response.status_code == 302
+    team.refresh_from_db()
+    assert team.status == "complete"
+    assert Order.objects.filter(claim__team=team).count() == 3
+
+    response = client.post(reverse("community_commerce:guess", args=[game.pk]), {"amount": "0.10"})
+    assert response.status_code == 302
+    with django_capture_on_commit_callbacks(execute=True):
+        assert lifecycle.close_offer(offer_id=game.pk, now=game.ends_at + timedelta(seconds=1))
+    table = words(Client().get(reverse("community_commerce:guess_table", args=[game.pk])).content.decode())
+    assert "newcomer" in table and "0.10" in table and "0.50" in table
+    assert Order.objects.get(offer=game).buyer == newcomer

@@ -41,11 +41,13 @@ def terms_error(kind, terms, currency="EUR"):
 
 
 def test_every_kind_is_registered_under_its_code():
-    assert set(KINDS) == {"group_buy", "flash_sale", "dutch_auction"}
+    assert set(KINDS) == {"group_buy", "flash_sale", "dutch_auction", "team_buy", "lowest_unique"}
     assert {code: kind.creates_order_on_claim for code, kind in KINDS.items()} == {
         "group_buy": False,
         "flash_sale": True,
         "dutch_auction": True,
+        "team_buy": False,  # the team's completion makes the orders
+        "lowest_unique": False,  # the close makes the winner's order
     }
 
 

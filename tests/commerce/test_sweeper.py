@@ -32,6 +32,8 @@ NOTHING = {
     "reminded": 0,
     "received": 0,
     "published": 0,
+    "points": 0,
+    "teams_failed": 0,
 }
 
 

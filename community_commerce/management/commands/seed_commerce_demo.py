@@ -1,5 +1,6 @@
 """Demo deals for `make run`: the greengrocer is a verified merchant with one
-thread per kind of offer in the `deals` category, live or starting soon
+thread per kind of offer in the `deals` category (a team buy with one open team that
+needs one more member, a ten-minute guessing game with its first guesses), live or starting soon
 (``--open-now``: all live at once, as `make run-machina` loads them), and a
 month-long honey sale on which bob has one completed and rated order (with the
 greengrocer's reply) and one open dispute, to follow from bob's, greengrocer's and
@@ -20,7 +21,17 @@ from django.utils import timezone
 from community_commerce.adapters import get_adapter
 from community_commerce.management import demo_history
 from community_commerce.models import Dispute, Merchant, Offer, Order, Rating
-from community_commerce.services import claim, disputes, merchants, orders, post_offer, ratings, reputation
+from community_commerce.services import (
+    claim,
+    disputes,
+    guesses,
+    merchants,
+    orders,
+    post_offer,
+    ratings,
+    reputation,
+    teams,
+)
 
 DEMO = [
     {
@@ -88,6 +99,45 @@ DEMO = [
         "claims": [],
         "trust": True,  # bob's rated order and open dispute (seed_trust)
     },
+    {
+        "title": "Team buy: a basket of winter vegetables",
+        "body": "Open a team or join one: three neighbours within a day and each basket costs 12.90 instead of 16.90.",
+        "offer": lambda now: {
+            "kind": "team_buy",
+            "title": "Winter vegetable basket",
+            "description": "Leeks, carrots, parsnips and a savoy cabbage. Pick up at the shop.",
+            "starts_at": now,
+            "ends_at": now + timedelta(days=2),
+            "stock": 30,
+            "per_user_limit": 2,
+            "terms": {"unit_price": "12.90", "solo_price": "16.90", "team_size": 3, "team_hours": 24},
+        },
+        "claims": [],
+        "team": ["alice", "bob"],  # alice opens a team, bob joins: it needs one more member
+    },
+    {
+        "title": "Guess the lowest unique price: a hamper of local cheese",
+        "body": "Guess an amount: the lowest amount only one member guesses wins the hamper at that price. "
+        "Free to play in the demo; the game closes ten minutes after it opens.",
+        "offer": lambda now: {
+            "kind": "lowest_unique",
+            "title": "Local cheese hamper",
+            "description": "Five cheeses from the valley's farms.",
+            "starts_at": now,
+            "ends_at": now + timedelta(minutes=10),
+            "stock": 1,
+            "per_user_limit": None,
+            "terms": {
+                "min_guess": "0.01",
+                "max_guess": "40.00",
+                "entry_points": 0,
+                "guesses_per_member": 3,
+                "prize_value": "45.00",
+            },
+        },
+        "claims": [],
+        "guesses": [("alice", "0.50"), ("bob", "0.50"), ("alice", "1.20"), ("bob", "2.00")],
+    },
 ]
 
 
@@ -132,6 +182,7 @@ class Command(BaseCommand):
                 buyer = users.filter(username=username).first()
                 if buyer:
                     claim.claim(offer_id=offer.pk, buyer=buyer, quantity=quantity, idempotency_key=f"demo-{offer.pk}")
+            seed_games(offer=offer, spec=spec, users=users)
         staff = users.filter(is_staff=True).order_by("pk").first()
         if demo_history.load(grocer=grocer, merchant=merchant, staff=staff):
             self.stdout.write("Demo history: two weeks of honey sales, with their commissions.")
@@ -139,6 +190,20 @@ class Command(BaseCommand):
         if bob and honey:
             seed_trust(merchant=merchant, grocer=grocer, buyer=bob, offer=honey)
         self.stdout.write(self.style.SUCCESS("Demo deals ready."))
+
+
+def seed_games(*, offer, spec, users):
+    """A team buy's open team (the first member opens it, the others join, one seat stays
+    free) and a guessing game's first guesses, made the way members make them."""
+    members = [users.filter(username=name).first() for name in spec.get("team", [])]
+    if members and all(members):
+        team = teams.open_team(offer_id=offer.pk, leader=members[0], quantity=1)
+        for member in members[1:]:
+            teams.join_team(team_id=team.pk, member=member, quantity=1)
+    for username, amount in spec.get("guesses", []):
+        member = users.filter(username=username).first()
+        if member:
+            guesses.place_guess(offer_id=offer.pk, member=member, amount=amount)
 
 
 def seed_trust(*, merchant, grocer, buyer, offer):
