@@ -21,19 +21,23 @@ from community_commerce.models import (
     Dispute,
     DisputeMessage,
     FlaggedMerchant,
+    Guess,
     Merchant,
     MerchantEvent,
     Offer,
     Order,
     OrderEvent,
     Payout,
+    PointsBalance,
+    PointsEntry,
     Programme,
     PromotionCost,
     Rating,
     ShareLink,
+    Team,
 )
 from community_commerce.money import format_money
-from community_commerce.services import commissions, lifecycle, merchants, orders, payouts
+from community_commerce.services import commissions, lifecycle, merchants, orders, payouts, points
 from community_commerce.templatetags.commerce import commerce_percent
 
 
@@ -474,3 +478,99 @@ class FlaggedMerchantAdmin(_Record):
     @admin.display(description=_("Orders paid"))
     def paid(self, merchant):
         return merchant.reputation.paid_orders
+
+
+# --- Points and games: the ledger to read, staff adjustments (with a reason) the only write --------
+
+
+class PointsAdjustmentForm(forms.ModelForm):
+    """A staff adjustment: a member, a whole number of points (±) and why."""
+
+    class Meta:
+        model = PointsEntry
+        fields = ["member", "amount", "reason"]
+        help_texts = {"amount": _("Positive to give points, negative to take them.")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].required = True
+
+    def clean(self):
+        data = super().clean()
+        try:
+            data["amount"], data["reason"] = points.checked_adjustment(data.get("amount"), data.get("reason"))
+        except CommerceError as exc:
+            for field, problems in (exc.fields or {}).items():
+                for problem in problems:
+                    self.add_error(field, problem)
+        return data
+
+
+@admin.register(PointsEntry)
+class PointsEntryAdmin(admin.ModelAdmin):
+    """Every entry of the ledger, read-only; "Add" records a staff adjustment through
+    services/points.py (the balance moves in the same transaction)."""
+
+    list_display = ["id", "member", "amount", "source", "state", "reason", "order", "actor", "created_at"]
+    list_filter = ["source", "state"]
+    search_fields = ["member__username", "reason", "order__number"]
+    list_select_related = ["member", "order", "actor"]
+    raw_id_fields = ["member"]
+
+    def has_change_permission(self, request, obj=None):
+        return False  # append-only: an entry is never edited
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["member", "amount", "reason"]
+        return [f.name for f in PointsEntry._meta.fields]
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:  # the add page: a staff adjustment
+            kwargs["form"] = PointsAdjustmentForm
+        return super().get_form(request, obj, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        entry = points.adjust(
+            member=form.cleaned_data["member"], amount=form.cleaned_data["amount"],
+            reason=form.cleaned_data["reason"], actor=request.user,
+        )  # fmt: skip
+        obj.pk, obj.created_at, obj.state, obj.source = entry.pk, entry.created_at, entry.state, entry.source
+
+
+@admin.register(PointsBalance)
+class PointsBalanceAdmin(_ReadOnly):
+    list_display = ["member", "available", "pending", "earned_day", "earned_today"]
+    search_fields = ["member__username"]
+    list_select_related = ["member"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Team)
+class TeamAdmin(_Record):
+    list_display = ["id", "offer", "leader", "members", "size", "status", "expires_at", "closed_at"]
+    list_filter = ["status"]
+    search_fields = ["offer__title", "leader__username"]
+    list_select_related = ["offer", "leader"]
+
+
+@admin.register(Guess)
+class GuessAdmin(_Record):
+    """Guesses of closed games only: before the close nobody sees them, staff included."""
+
+    list_display = ["offer", "member", "amount", "created_at"]
+    search_fields = ["offer__title", "member__username"]
+    list_select_related = ["offer", "member"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(offer__closed_at__isnull=False)
+            .exclude(offer__status=Offer.Status.CANCELLED)
+        )

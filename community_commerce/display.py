@@ -14,7 +14,7 @@ from django.utils.translation import ngettext
 from community_commerce.adapters import get_adapter
 from community_commerce.models import Claim, Merchant, Offer
 from community_commerce.money import format_money
-from community_commerce.services import card_coupons, stats, thread_events
+from community_commerce.services import card_coupons, points, stats, thread_events
 from community_commerce.services.offer_state import live_states, reader_claims, reader_guesses, with_buyer_counts
 
 
@@ -175,9 +175,10 @@ def profile_merchant_panel(request, member) -> str:
     own = request.user.is_authenticated and request.user.pk == member.pk
     if merchant is None and not own:
         return ""
-    return render_to_string(
-        "community_commerce/profile_panel.html", {"merchant": merchant, "own": own, "member": member}, request=request
-    )
+    context = {"merchant": merchant, "own": own, "member": member}
+    if own:  # a member's points are their own business: shown on their own profile only
+        context["points"] = points.balance_of(member)
+    return render_to_string("community_commerce/profile_panel.html", context, request=request)
 
 
 # --- Thread lists: a compact badge per open or recently ended offer ----------

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Team(models.Model):
@@ -14,9 +15,9 @@ class Team(models.Model):
     UPDATE (``members < size``) under the team's row lock, so a team never exceeds its size."""
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
-        COMPLETE = "complete", _("Complete")
-        FAILED = "failed", _("Failed")
+        OPEN = "open", pgettext_lazy("team status", "Open")
+        COMPLETE = "complete", pgettext_lazy("team status", "Complete")
+        FAILED = "failed", pgettext_lazy("team status", "Failed")
 
     offer = models.ForeignKey("community_commerce.Offer", models.CASCADE, related_name="teams")
     leader = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="led_teams")

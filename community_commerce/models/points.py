@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -73,6 +74,12 @@ class PointsEntry(models.Model):
 
     def __str__(self):
         return f"{self.amount:+d} ({self.source}) for {self.member_id}"
+
+    @property
+    def reason_shown(self) -> str:
+        """The reason in the reader's language: ours are stored as msgids (gettext_noop),
+        a staff member's text as written."""
+        return gettext(self.reason) if self.reason else str(self.get_source_display())
 
 
 class PointsBalance(models.Model):

@@ -76,6 +76,11 @@ def recomputed(member) -> dict:
     return {"balance": sums.get(State.AVAILABLE, 0) or 0, "pending": sums.get(State.PENDING, 0) or 0}
 
 
+def history(member):
+    """The member's ledger, newest first, with what a row of it shows."""
+    return PointsEntry.objects.filter(member_id=member.pk).select_related("offer", "order").order_by("-id")
+
+
 def _move(member_id, *, available=0, pending=0) -> None:
     PointsBalance.objects.filter(member_id=member_id).update(
         available=F("available") + available, pending=F("pending") + pending
@@ -125,10 +130,14 @@ def give_back(*, entry, reason=GIVEN_BACK, now=None) -> PointsEntry | None:
 # --- earning -------------------------------------------------------------------------------------------
 
 
+def rate_for(currency: str) -> Decimal:
+    """Points earned per unit of ``currency`` spent (settings; per currency where set)."""
+    return conf.POINTS_PER_UNIT_BY_CURRENCY.get(currency, conf.POINTS_PER_UNIT)
+
+
 def points_for(total: Decimal, currency: str) -> int:
     """What a completed order of ``total`` earns: whole points, rounded down."""
-    rate = conf.POINTS_PER_UNIT_BY_CURRENCY.get(currency, conf.POINTS_PER_UNIT)
-    return max(math.floor(Decimal(total) * rate), 0)
+    return max(math.floor(Decimal(total) * rate_for(currency)), 0)
 
 
 def earn(*, member_id, amount, source, reason, now, order=None, referred_id=None, offer_id=None) -> PointsEntry | None:
@@ -166,6 +175,7 @@ def _same_person(a, b) -> bool:
     return bool(key) and key == email_key(b.email)
 
 
+@transaction.atomic  # its caller's transaction (orders.transition), or its own
 def follow_order(*, order_id, to_status, now) -> list[PointsEntry]:
     """An order just completed (``orders.transition``, in its transaction): its buyer earns
     points on its total, and the member who referred the buyer earns the referral reward on
@@ -199,6 +209,7 @@ def follow_order(*, order_id, to_status, now) -> list[PointsEntry]:
 # --- clawback and release ----------------------------------------------------------------------------
 
 
+@transaction.atomic  # its caller's transaction (the refund's), or its own
 def claw_back(*, order_id, now, reason=CLAWED_BACK) -> list[PointsEntry]:
     """A refunded order gives back what it earned, each earning once, in its own state. The
     balance may go negative (the points were spent): spending then stops until it is positive."""
@@ -260,8 +271,10 @@ def release_due(*, now=None, batch=5000, max_batches=20) -> int:
 # --- staff ---------------------------------------------------------------------------------------------
 
 
-def adjust(*, member, amount, reason, actor, now=None) -> PointsEntry:
-    """A staff adjustment (±), available at once; it needs a reason, kept on the entry."""
+def checked_adjustment(amount, reason) -> tuple[int, str]:
+    """``(amount, reason)`` of a staff adjustment, or InvalidInput naming each bad field:
+    a whole number other than 0 within MAX_ADJUSTMENT, and a reason (the admin's form
+    shows the same errors)."""
     reason = " ".join(str(reason or "").split())[:300]
     problems = {}
     if not reason:
@@ -274,6 +287,12 @@ def adjust(*, member, amount, reason, actor, now=None) -> PointsEntry:
         problems["amount"] = [_("Give a whole number of points other than 0, at most %d either way.") % MAX_ADJUSTMENT]
     if problems:
         raise InvalidInput(fields=problems)
+    return amount, reason
+
+
+def adjust(*, member, amount, reason, actor, now=None) -> PointsEntry:
+    """A staff adjustment (±), available at once; it needs a reason, kept on the entry."""
+    amount, reason = checked_adjustment(amount, reason)
     now = now or timezone.now()
     with transaction.atomic():
         _ensure_balance(member.pk)

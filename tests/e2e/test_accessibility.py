@@ -135,3 +135,34 @@ def test_buyer_protection_pages_have_no_serious_axe_violation(new_page, locale):
     seller.locator(".order-refund summary").click()
     found["order with the refund form open, merchant"] = blocking_violations(seller)
     assert {name: problems for name, problems in found.items() if problems} == {}
+
+
+@pytest.mark.parametrize("locale", ["en", "zh-hans"])
+def test_game_and_points_pages_have_no_serious_axe_violation(new_page, locale):
+    """A thread with a team buy (an open team) and a guessing game, the team's page, the
+    Points page with a history and the member's own profile with its points panel."""
+    from community_commerce.services import guesses, points, teams
+
+    seller = f.user("seller")
+    shop = merchants.apply(user=seller, display_name="Corner Shop", contact="555-0100", payment_instructions="Cash")
+    merchants.verify(merchant=shop)
+    thread = f.commerce_thread(shop, category_=f.category("Deals", slug="deals", commerce_enabled=True))
+    team_buy = f.offer("team_buy", merchant_=shop, thread_=thread)
+    game = f.offer("lowest_unique", merchant_=shop, thread_=thread)
+    member = f.user("member")
+    points.adjust(member=member, amount=50, reason="Welcome to the forum", actor=None)
+    guesses.place_guess(offer_id=game.pk, member=member, amount="1.23")
+    team = teams.open_team(offer_id=team_buy.pk, leader=f.user("leader"))
+    found = {}
+    page = new_page(locale=locale)
+    use_language(page, locale)
+    log_in(page, "member", f.PASSWORD)
+    for name, url in {
+        "thread with games": thread.get_absolute_url(),
+        "team page": reverse("community_commerce:team", args=[team.pk]),
+        "points": reverse("community_commerce:my_points"),
+        "own profile with points": reverse("forum:profile", args=["member"]),
+    }.items():
+        page.goto(url)
+        found[name] = blocking_violations(page)
+    assert {name: problems for name, problems in found.items() if problems} == {}
