@@ -31,9 +31,7 @@ def member():
 
 
 def test_the_points_page_shows_balance_pending_and_history(member, django_assert_max_num_queries):
-    points.earn(
-        member_id=member.pk, amount=12, source="order", reason=points.EARNED_ORDER, now=timezone.now()
-    )
+    points.earn(member_id=member.pk, amount=12, source="order", reason=points.EARNED_ORDER, now=timezone.now())
     client = client_of(member)
     with django_assert_max_num_queries(8):  # session, user, balance, one page of entries (and its count)
         page = client.get(reverse("community_commerce:my_points"))
