@@ -277,7 +277,7 @@ class ProgrammeAdmin(admin.ModelAdmin):
     inlines = [CategoryRateInline]
 
     def has_add_permission(self, request):
-        return not Programme.objects.exists()
+        return super().has_add_permission(request) and not Programme.objects.exists()
 
     def changelist_view(self, request, extra_context=None):
         rates = commissions.programme()

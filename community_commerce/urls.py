@@ -56,6 +56,8 @@ urlpatterns = [
     path("me/rewards.csv", reports.rewards_csv, name="rewards_csv"),
     path("reports/", reports.staff_report, name="staff_report"),
     path("reports/channels.csv", reports.staff_report_csv, name="staff_report_csv"),
+    path("reports/months.csv", reports.staff_months_csv, name="staff_months_csv"),
+    path("reports/owed.csv", reports.staff_owed_csv, name="staff_owed_csv"),
     # points and games (views/points.py, teams.py, guesses.py)
     path("me/points/", points.my_points, name="my_points"),
     path("offers/<int:pk>/teams", teams.open_team, name="open_team"),

@@ -311,3 +311,21 @@ def staff_report_csv(request):
     filters = _filters(request)
     report = reports.channel_report(first=filters["first"], last=filters["last"])
     return _report_csv(report, f"forum-channels-{timezone.localdate().isoformat()}.csv")
+
+
+@staff_member_required
+def staff_months_csv(request):
+    """The forum's commissions per month, as the staff page's table shows them."""
+    filters = _filters(request)
+    months = reports.forum_by_month(first=filters["first"], last=filters["last"])
+    header = [_("Month"), _("Currency"), _("Earned"), _("Of which approved")]
+    rows = [[m["month"], m["currency"], m["amount"], m["approved"]] for m in months]
+    return csv_response(f"forum-commissions-by-month-{timezone.localdate().isoformat()}.csv", header, rows)
+
+
+@staff_member_required
+def staff_owed_csv(request):
+    """Referral rewards owed to members, as the staff page's table shows them."""
+    header = [_("Member"), _("Currency"), _("Owed"), _("Pending"), _("Approved")]
+    rows = [[o["member"], o["currency"], o["amount"], o["pending"], o["approved"]] for o in reports.rewards_owed()]
+    return csv_response(f"rewards-owed-{timezone.localdate().isoformat()}.csv", header, rows)

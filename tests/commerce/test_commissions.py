@@ -116,6 +116,57 @@ def test_the_programme_in_the_admin_overrides_the_settings_and_a_category_may_ha
     assert entries(move(buy(offer, buyer), "pay"))[("forum", "cps")].amount == Decimal("0.600")
 
 
+def _staff_client(**rights):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(factories.user(is_staff=True, **rights))
+    return client
+
+
+def _programme_form(**fields):
+    return {
+        "forum_cps_percent": "", "referral_cps_percent": "", "cpa_amount": "",
+        "category_rates-TOTAL_FORMS": "0", "category_rates-INITIAL_FORMS": "0",
+        **fields,
+    }  # fmt: skip
+
+
+def test_the_programme_s_admin_form_refuses_a_rate_over_100_and_saves_a_good_one_with_a_category_rate(
+    offer, buyer, merchant_thread
+):
+    from django.urls import reverse
+
+    add = reverse("admin:community_commerce_programme_add")
+    assert _staff_client().post(add, _programme_form(forum_cps_percent="6.5")).status_code == 403  # no right to
+    client = _staff_client(is_superuser=True)
+    refused = client.post(add, _programme_form(forum_cps_percent="150"))
+    assert refused.status_code == 200 and refused.context["adminform"].form.errors
+    assert not Programme.objects.exists()
+    category = {"category_rates-TOTAL_FORMS": "1", "category_rates-0-category_id": str(merchant_thread.category_id),
+                "category_rates-0-forum_cps_percent": "3"}  # fmt: skip
+    saved = client.post(add, _programme_form(forum_cps_percent="6.5", **category))
+    assert saved.status_code == 302, saved.content[:400]
+    assert CategoryRate.objects.get().forum_cps_percent == Decimal("3")
+    assert entries(move(buy(offer, buyer), "pay"))[("forum", "cps")].rate == Decimal("3")
+    assert client.get(add).status_code == 403  # one programme: no second one
+
+
+def test_the_payout_form_in_the_admin_refuses_a_missing_reference_and_pays_nothing(offer, buyers):
+    from django.urls import reverse
+
+    order = move(buy(offer, buyers[0]), "pay", "ship", "complete")
+    schedule_all = entries(order)
+    response = _staff_client(is_superuser=True).post(
+        reverse("admin:community_commerce_commissionentry_changelist"),
+        {"action": "record_payout", "_selected_action": [e.pk for e in schedule_all.values()], "apply": "1",
+         "reference": "", "up_to": "not-a-date"},
+    )  # fmt: skip
+    assert response.status_code == 200
+    assert set(response.context["form"].errors) == {"reference", "up_to"}
+    assert not CommissionEntry.objects.filter(payout__isnull=False).exists()
+
+
 def test_the_rates_are_read_from_the_environment(monkeypatch):
     import importlib
 

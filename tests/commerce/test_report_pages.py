@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from community_commerce.models import PromotionCost
+from community_commerce.services import reports
 from tests import factories
 from tests.commerce.ledger_support import buy, coupon_for, flash, link_of, move, referred
 
@@ -128,3 +129,18 @@ def test_the_staff_report_is_for_staff_and_shows_the_forum_s_money(sales):
     assert "bob" in page  # rewards owed
     rows = read_csv(logged_in(factories.staff()).get(reverse("community_commerce:staff_report_csv")))
     assert {r[0] for r in rows[1:]} >= {"forum", "newsletter"}
+
+
+def test_the_staff_page_s_per_month_and_owed_tables_download_as_csv(sales):
+    staff = logged_in(factories.staff())
+    page = staff.get(reverse("community_commerce:staff_report")).content.decode()
+    assert (
+        reverse("community_commerce:staff_months_csv") in page and reverse("community_commerce:staff_owed_csv") in page
+    )
+    months = reports.forum_by_month()
+    rows = read_csv(staff.get(reverse("community_commerce:staff_months_csv")))
+    assert rows[1:] == [[m["month"], m["currency"], f"{m['amount']:f}", f"{m['approved']:f}"] for m in months]
+    assert months and months[0]["amount"] > 0  # the forum's CPS on the two paid orders
+    owed = read_csv(staff.get(reverse("community_commerce:staff_owed_csv")))
+    assert owed[1:] == [["bob", "EUR", "5.25", "5.25", "0.00"]]  # CPS 0.25 + CPA 5.00, both pending
+    assert logged_in(sales["bob"]).get(reverse("community_commerce:staff_owed_csv")).status_code == 302
