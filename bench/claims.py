@@ -3,8 +3,10 @@ Redis, a closed-loop asyncio load generator (4 requests in flight per worker).
 Baseline, same server, same run, in short rounds alternating with the claims:
 GET /api/v1/me/claims for members with no claims (authenticated, cheap). Then a
 sold-out sale, where the Redis gate answers, alternating with the baseline
-again. Then, in this process (no HTTP), the queries and CPU time of one claim
-and one baseline request, to show where the difference goes."""
+again. Then, in this process (no HTTP), the queries and CPU time of one claim,
+one baseline request and one anonymous read of the sale (no token, session or
+member: what authenticating a member costs on top), to show where the
+difference goes."""
 
 import asyncio
 import itertools
@@ -46,8 +48,10 @@ def in_process(offer, claim_tokens, idle_tokens, n=200):
         "claim": lambda t: client.post(f"/api/v1/offers/{offer.pk}/claims", json.dumps({"quantity": 1}),
                                        content_type="application/json", HTTP_X_SESSION_TOKEN=t),
         "trivial": lambda t: client.get("/api/v1/me/claims", HTTP_X_SESSION_TOKEN=t),
+        # The shared cost's other side: an anonymous read of the same sale (no token, session or member).
+        "anonymous": lambda t: client.get(f"/api/v1/offers/{offer.pk}"),
     }  # fmt: skip
-    tokens = {"claim": claim_tokens, "trivial": idle_tokens}
+    tokens = {"claim": claim_tokens, "trivial": idle_tokens, "anonymous": idle_tokens}
     figures = {}
     for name, call in calls.items():
         call(tokens[name][0])  # warm
@@ -153,7 +157,8 @@ def run(out):
     out.line(
         f"in process, per request: claim {cost['claim'][0]} queries, {cost['claim'][1]:.1f} ms CPU; "
         f"trivial {cost['trivial'][0]} queries, {cost['trivial'][1]:.1f} ms CPU "
-        f"(CPU ratio trivial/claim {cost['trivial'][1] / cost['claim'][1]:.2f})"
+        f"(CPU ratio trivial/claim {cost['trivial'][1] / cost['claim'][1]:.2f}); "
+        f"anonymous GET /offers/{{id}} {cost['anonymous'][0]} queries, {cost['anonymous'][1]:.1f} ms CPU"
     )
     return {
         "trivial": trivial,

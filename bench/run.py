@@ -123,6 +123,13 @@ def targets(results):
             f"oversold: {'YES' if c['oversold'] else 'no'}",
             status(ok),
         ))  # fmt: skip
+        cost = c["cost"]
+        rows.append((
+            "The shared cost of a request, in process (issue 8: report both figures)",
+            f"authenticated GET /me/claims {cost['trivial'][1]:.1f} ms CPU ({cost['trivial'][0]} queries); "
+            f"anonymous GET /offers/{{id}} {cost['anonymous'][1]:.1f} ms CPU ({cost['anonymous'][0]} queries)",
+            "reported",
+        ))  # fmt: skip
     if lat := results.get("close_latency"):
         up, lost, sweep = lat["up_closed"], lat["lost_closed"], lat["sweep"]
         rows.append((

@@ -18,7 +18,9 @@ class Claim(models.Model):
 
     HOLDING = (Status.ACTIVE, Status.ORDERED)  # statuses that hold units
 
-    offer = models.ForeignKey("community_commerce.Offer", models.CASCADE, related_name="claims")
+    # Indexes: every one is written by each claim, so none is kept twice. The offer's is
+    # cc_claim_offer_status; the mostly empty link, coupon and team have partial ones.
+    offer = models.ForeignKey("community_commerce.Offer", models.CASCADE, related_name="claims", db_index=False)
     buyer = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="offer_claims")
     quantity = models.PositiveIntegerField()
     unit_price = models.DecimalField(max_digits=13, decimal_places=3)  # in the offer currency's decimals
@@ -32,14 +34,18 @@ class Claim(models.Model):
     # channel, else the last share link within the attribution window, else "forum".
     channel = models.CharField(max_length=40, default="forum")
     link = models.ForeignKey(
-        "community_commerce.ShareLink", models.SET_NULL, null=True, blank=True, related_name="claims"
+        "community_commerce.ShareLink", models.SET_NULL, null=True, blank=True, related_name="claims", db_index=False
     )
-    coupon = models.ForeignKey("community_commerce.Coupon", models.SET_NULL, null=True, blank=True, related_name="+")
+    coupon = models.ForeignKey(
+        "community_commerce.Coupon", models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+    )
     # What the coupon takes off in all (quantity x per unit) at the claim's price; a group-buy's
     # order recomputes it at the close's tier price.
     discount = models.DecimalField(max_digits=15, decimal_places=3, default=0)
     # A team buy's claim: the team it opened or joined (models/game.py).
-    team = models.ForeignKey("community_commerce.Team", models.CASCADE, null=True, blank=True, related_name="claims")
+    team = models.ForeignKey(
+        "community_commerce.Team", models.CASCADE, null=True, blank=True, related_name="claims", db_index=False
+    )
 
     class Meta:
         ordering = ["id"]
@@ -60,6 +66,9 @@ class Claim(models.Model):
         indexes = [
             models.Index(fields=["offer", "status"], name="cc_claim_offer_status"),
             models.Index(fields=["id"], condition=Q(notified_at__isnull=True), name="cc_claim_to_notify"),
+            models.Index(fields=["link"], condition=Q(link__isnull=False), name="cc_claim_link"),
+            models.Index(fields=["coupon"], condition=Q(coupon__isnull=False), name="cc_claim_coupon"),
+            models.Index(fields=["team"], condition=Q(team__isnull=False), name="cc_claim_team"),
         ]
 
     def __str__(self):
@@ -71,7 +80,9 @@ class ClaimTally(models.Model):
     conditional UPDATE (``taken + q <= limit``), safe when the same member
     claims from two sessions at once."""
 
-    offer = models.ForeignKey("community_commerce.Offer", models.CASCADE, related_name="+")
+    offer = models.ForeignKey(
+        "community_commerce.Offer", models.CASCADE, related_name="+", db_index=False
+    )  # cc_tally_once
     buyer = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="+")
     taken = models.PositiveIntegerField(default=0)
 

@@ -17,11 +17,13 @@ class Order(models.Model):
         DISPUTED = "disputed", _("Disputed")  # the buyer opened a dispute (models/dispute.py)
         REFUNDED = "refunded", _("Refunded")  # paid, then given back: by the merchant or a dispute
 
-    number = models.CharField(max_length=20, unique=True)
+    # Indexes: each order writes every one, so none is kept twice (the merchant's and the link's
+    # lead cc_order_merchant and cc_order_link; the number's unique constraint has no LIKE twin).
+    number = models.CharField(max_length=20)
     offer = models.ForeignKey("community_commerce.Offer", models.PROTECT, related_name="orders")
     claim = models.OneToOneField("community_commerce.Claim", models.PROTECT, related_name="order")
     buyer = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="offer_orders")
-    merchant = models.ForeignKey("community_commerce.Merchant", models.PROTECT, related_name="orders")
+    merchant = models.ForeignKey("community_commerce.Merchant", models.PROTECT, related_name="orders", db_index=False)
     quantity = models.PositiveIntegerField()
     # Three places: the most any allowed currency takes (money.MAX_DECIMALS); each amount
     # is in its currency's own decimals (money.round_amount), so JPY rows end in .000.
@@ -37,13 +39,16 @@ class Order(models.Model):
     # Its claim's channel, link and coupon (ARCHITECTURE.md rule 10): what reports count by.
     channel = models.CharField(max_length=40, default="forum")
     link = models.ForeignKey(
-        "community_commerce.ShareLink", models.SET_NULL, null=True, blank=True, related_name="orders"
+        "community_commerce.ShareLink", models.SET_NULL, null=True, blank=True, related_name="orders", db_index=False
     )
-    coupon = models.ForeignKey("community_commerce.Coupon", models.SET_NULL, null=True, blank=True, related_name="+")
+    coupon = models.ForeignKey(
+        "community_commerce.Coupon", models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+    )
 
     class Meta:
         ordering = ["-id"]
         constraints = [
+            models.UniqueConstraint(fields=["number"], name="cc_order_number_unique"),
             # Round: SQLite multiplies decimals as floats (9.90 * 3 = 29.700000000000003); to the
             # columns' three places, so a 1.250 BHD price still checks.
             models.CheckConstraint(
@@ -55,8 +60,9 @@ class Order(models.Model):
         indexes = [
             models.Index(fields=["status", "payment_due_at"], name="cc_order_due"),
             models.Index(fields=["merchant", "status"], name="cc_order_merchant"),
-            models.Index(fields=["link", "status"], name="cc_order_link"),
+            models.Index(fields=["link", "status"], condition=Q(link__isnull=False), name="cc_order_link"),
             models.Index(fields=["merchant", "created_at"], name="cc_order_merchant_day"),  # the reports
+            models.Index(fields=["coupon"], condition=Q(coupon__isnull=False), name="cc_order_coupon"),
         ]
         verbose_name = _("order")
         verbose_name_plural = _("orders")

@@ -16,7 +16,7 @@ are then put side by side by their (channel, currency) key.
 A date range (``start`` <= t < ``end``) applies to when things happened: orders and claims
 made, days visited, sign-ups, costs spent. A claim that became an order is counted with
 its order (one pass over the orders), so only the commitments that never did are read
-from the claims (a partial index holds them).
+from the claims (through the index on their offer and status, cc_claim_offer_status).
 """
 
 from collections import defaultdict

@@ -9,5 +9,5 @@ MEMBERS = [
     ("mod", "moderator", "moderator: lock, move, delete topics"),
     ("alice", "member", "member"),
     ("bob", "member", "member"),
-    ("greengrocer", "merchant", "verified merchant: runs the three deals in the Deals forum"),
+    ("greengrocer", "merchant", "verified merchant: runs the deals (one of each kind) in the Deals forum"),
 ]

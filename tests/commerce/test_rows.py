@@ -51,3 +51,25 @@ def test_the_database_constraints_still_hold():
     offer = factories.offer("flash_sale")
     with pytest.raises(IntegrityError), transaction.atomic():
         rows.insert(Claim(offer_id=offer.pk, buyer=factories.user(), quantity=0, unit_price=Decimal("1.00")))
+
+
+def test_insert_many_writes_each_row_in_one_statement_and_gives_each_its_own_key():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    offer = factories.offer("team_buy")
+    buyers = [factories.user() for _ in range(3)]
+    now = timezone.now()
+    claims = [
+        Claim(offer_id=offer.pk, buyer=b, quantity=n + 1, unit_price=Decimal("2.00"), status="ordered", created_at=now)
+        for n, b in enumerate(buyers)
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        written = rows.insert_many(claims)
+    assert len(queries) == 1 and queries[0]["sql"].startswith("INSERT")
+    assert written == claims and len({c.pk for c in claims}) == 3
+    assert [(c.buyer_id, c.quantity) for c in Claim.objects.filter(pk__in=[c.pk for c in claims]).order_by("pk")] == [
+        (b.pk, n + 1) for n, b in enumerate(buyers)
+    ]
+    assert all(not c._state.adding for c in claims)
+    assert rows.insert_many([]) == []

@@ -67,10 +67,11 @@ def wait_gone(var_dir, timeout=15) -> list[tuple[int, str]]:
 
 
 class MakeRun:
-    """scripts/run_dev.py on ``var_dir`` and ``port``, its output in ``log``."""
+    """scripts/run_dev.py on ``var_dir`` and ``port``, its output in ``log``; ``site`` is
+    its ``--site`` (``make run`` the bundled one, ``make run-machina`` machina)."""
 
-    def __init__(self, var_dir, log, port=None, **env):
-        self.var_dir, self.log = Path(var_dir), Path(log)
+    def __init__(self, var_dir, log, port=None, site="bundled", **env):
+        self.var_dir, self.log, self.site = Path(var_dir), Path(log), site
         self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.env = demo_env(self.var_dir, PORT=str(self.port), **env)
@@ -79,11 +80,11 @@ class MakeRun:
     def start(self, timeout=180):
         with open(self.log, "ab") as handle:
             self.proc = subprocess.Popen(
-                [sys.executable, str(ROOT / "scripts" / "run_dev.py")], cwd=ROOT, env=self.env, stdout=handle,
-                stderr=subprocess.STDOUT, start_new_session=True,  # so that only this test's SIGINT reaches it
+                [sys.executable, str(ROOT / "scripts" / "run_dev.py"), "--site", self.site], cwd=ROOT,
+                env=self.env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True,  # so that only this test's SIGINT reaches it
             )  # fmt: skip
         deadline = time.monotonic() + timeout
-        while one(self.base, Call("GET", "/api/v1/categories")).status != 200:
+        while one(self.base, Call("GET", "/api/v1/offers")).status != 200:  # served once migrated and seeded
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 self.kill()
                 raise RuntimeError(f"make run did not serve:\n{self.output()[-5000:]}")
