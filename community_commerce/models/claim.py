@@ -19,9 +19,11 @@ class Claim(models.Model):
     HOLDING = (Status.ACTIVE, Status.ORDERED)  # statuses that hold units
 
     # Indexes: every one is written by each claim, so none is kept twice. The offer's is
-    # cc_claim_offer_status; the mostly empty link, coupon and team have partial ones.
+    # cc_claim_offer_status; the buyer's is cc_claim_buyer_recent, (buyer, id), which a member's
+    # newest claims are read from (with the buyer alone, PostgreSQL may walk the whole table
+    # backwards by id for a member with none); the mostly empty link, coupon and team have partial ones.
     offer = models.ForeignKey("community_commerce.Offer", models.CASCADE, related_name="claims", db_index=False)
-    buyer = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="offer_claims")
+    buyer = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="offer_claims", db_index=False)
     quantity = models.PositiveIntegerField()
     unit_price = models.DecimalField(max_digits=13, decimal_places=3)  # in the offer currency's decimals
     status = models.CharField(max_length=10, choices=Status, default=Status.ACTIVE)
@@ -65,6 +67,7 @@ class Claim(models.Model):
         ]
         indexes = [
             models.Index(fields=["offer", "status"], name="cc_claim_offer_status"),
+            models.Index(fields=["buyer", "-id"], name="cc_claim_buyer_recent"),
             models.Index(fields=["id"], condition=Q(notified_at__isnull=True), name="cc_claim_to_notify"),
             models.Index(fields=["link"], condition=Q(link__isnull=False), name="cc_claim_link"),
             models.Index(fields=["coupon"], condition=Q(coupon__isnull=False), name="cc_claim_coupon"),

@@ -18,11 +18,12 @@ class Order(models.Model):
         REFUNDED = "refunded", _("Refunded")  # paid, then given back: by the merchant or a dispute
 
     # Indexes: each order writes every one, so none is kept twice (the merchant's and the link's
-    # lead cc_order_merchant and cc_order_link; the number's unique constraint has no LIKE twin).
+    # lead cc_order_merchant and cc_order_link; the buyer's is cc_order_buyer_recent, (buyer, id),
+    # for a member's newest orders; the number's unique constraint has no LIKE twin).
     number = models.CharField(max_length=20)
     offer = models.ForeignKey("community_commerce.Offer", models.PROTECT, related_name="orders")
     claim = models.OneToOneField("community_commerce.Claim", models.PROTECT, related_name="order")
-    buyer = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="offer_orders")
+    buyer = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="offer_orders", db_index=False)
     merchant = models.ForeignKey("community_commerce.Merchant", models.PROTECT, related_name="orders", db_index=False)
     quantity = models.PositiveIntegerField()
     # Three places: the most any allowed currency takes (money.MAX_DECIMALS); each amount
@@ -61,6 +62,7 @@ class Order(models.Model):
             models.Index(fields=["status", "payment_due_at"], name="cc_order_due"),
             models.Index(fields=["merchant", "status"], name="cc_order_merchant"),
             models.Index(fields=["link", "status"], condition=Q(link__isnull=False), name="cc_order_link"),
+            models.Index(fields=["buyer", "-id"], name="cc_order_buyer_recent"),
             models.Index(fields=["merchant", "created_at"], name="cc_order_merchant_day"),  # the reports
             models.Index(fields=["coupon"], condition=Q(coupon__isnull=False), name="cc_order_coupon"),
         ]

@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 
 from community_commerce.models import Claim, ClaimTally, Order
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -46,3 +47,25 @@ def test_a_mostly_empty_foreign_key_has_only_a_partial_index(model, column):
     leading = [f for f in model._meta.indexes if model._meta.get_field(f.fields[0]).column == column]
     assert leading and all(index.condition is not None for index in leading)
     assert not model._meta.get_field(column.removesuffix("_id")).db_index
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner")
+@pytest.mark.parametrize("model", [Claim, Order], ids=lambda m: m.__name__)
+def test_a_member_s_newest_rows_are_read_from_their_own_index_whoever_holds_the_rest(model):
+    """The bench caught it: with only an index on the buyer, PostgreSQL read "a member's 20
+    newest claims" by walking the whole table backwards by id (46,000 rows for a member with
+    none) once a few buyers held most rows. (buyer, id) answers it directly."""
+    from tests.ledger_rows import bulk_orders
+
+    offer = factories.offer("flash_sale", stock=None, terms={"unit_price": "2.00"})
+    busy = [factories.user() for _ in range(3)]
+    bulk_orders(offer=offer, buyers=busy, count=3000, entries=False)
+    idle = factories.user()
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {model._meta.db_table}")
+    newest = model.objects.filter(buyer=idle).order_by("-id")[:20]
+    sql, params = newest.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert f"{'cc_claim' if model is Claim else 'cc_order'}_buyer_recent" in plan, plan
