@@ -19,7 +19,9 @@ class Team(models.Model):
         COMPLETE = "complete", pgettext_lazy("team status", "Complete")
         FAILED = "failed", pgettext_lazy("team status", "Failed")
 
-    offer = models.ForeignKey("community_commerce.Offer", models.CASCADE, related_name="teams")
+    # Indexes: the offer's is cc_team_offer_status; the sweeper's cc_team_due holds open teams
+    # only, so a team that completes or fails leaves it (no entry written for its new row).
+    offer = models.ForeignKey("community_commerce.Offer", models.CASCADE, related_name="teams", db_index=False)
     leader = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="led_teams")
     size = models.PositiveSmallIntegerField()
     members = models.PositiveSmallIntegerField(default=0)
@@ -37,7 +39,7 @@ class Team(models.Model):
             models.CheckConstraint(condition=Q(size__gte=2), name="cc_team_size_at_least_two"),
         ]
         indexes = [
-            models.Index(fields=["status", "expires_at"], name="cc_team_due"),
+            models.Index(fields=["expires_at"], condition=Q(status="open"), name="cc_team_due"),
             models.Index(fields=["offer", "status"], name="cc_team_offer_status"),
         ]
 

@@ -563,13 +563,14 @@ def _fail_rows(*, now, team_ids=None, offer_id=None, due=False, limit=None, skip
 
 
 def _release_claims(team_ids, now) -> list[tuple]:
-    """The failed teams' claims: active -> released, one UPDATE; (id, offer_id, buyer_id, quantity, team_id)."""
+    """The failed teams' claims: active -> released, one UPDATE; (id, offer_id, buyer_id, quantity, team_id,
+    coupon_id)."""
     table = connection.ops.quote_name(Claim._meta.db_table)
     marks = ", ".join(["%s"] * len(team_ids))
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET status = %s, ended_at = %s WHERE status = %s AND team_id IN ({marks}) "  # noqa: S608
-            f"RETURNING id, offer_id, buyer_id, quantity, team_id",
+            f"RETURNING id, offer_id, buyer_id, quantity, team_id, coupon_id",
             [Claim.Status.RELEASED, now, Claim.Status.ACTIVE, *team_ids],
         )
         return cursor.fetchall()
@@ -585,7 +586,7 @@ def _fail(*, failed, now, give_back=True, closing=None) -> int:
     released = _release_claims(team_ids, now) if give_back else []
     if released:
         by_offer: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-        for _cid, offer_id, buyer_id, quantity, _team in released:
+        for _cid, offer_id, buyer_id, quantity, _team, _coupon in released:
             by_offer[offer_id][buyer_id] += quantity
         limited = set(
             Offer.objects.filter(pk__in=list(by_offer), per_user_limit__isnull=False).values_list("pk", flat=True)
@@ -601,7 +602,9 @@ def _fail(*, failed, now, give_back=True, closing=None) -> int:
                         taken=F("taken") - quantity
                     )
             _give_back_units(offer_id, sum(held.values()), closing=closing)
-        coupons.release(claim_ids=[row[0] for row in released], now=now)
+        with_coupon = [row[0] for row in released if row[5] is not None]  # a claim's use names its coupon
+        if with_coupon:
+            coupons.release(claim_ids=with_coupon, now=now)
         from community_commerce.tasks import tell_teams_failed
 
         tell_teams_failed.delay_on_commit(team_ids)  # the members are told by a worker

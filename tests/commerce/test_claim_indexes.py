@@ -1,16 +1,16 @@
-"""Each claim writes a claim, an order and a tally row, and with them every index of
-those tables: none may be kept twice (an index whose columns lead another one),
+"""Each claim writes a claim, an order and a tally row (a team buy's a team row), and with
+them every index of those tables: none may be kept twice (an index whose columns lead another one),
 and the mostly empty foreign keys are indexed only where they are set."""
 
 import pytest
 from django.db import connection
 
-from community_commerce.models import Claim, ClaimTally, Order
+from community_commerce.models import Claim, ClaimTally, Order, Team
 from tests import factories
 
 pytestmark = pytest.mark.django_db
 
-HOT_TABLES = [Claim, ClaimTally, Order]
+HOT_TABLES = [Claim, ClaimTally, Order, Team]
 
 
 def indexes_of(model):
