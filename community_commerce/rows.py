@@ -7,7 +7,9 @@ itself. :func:`insert` writes a model instance the same way the ORM would (each
 field's ``pre_save`` and ``get_db_prep_save``, ``RETURNING`` the new primary key,
 PostgreSQL and SQLite alike) in a third of the time. Use it only for plain rows
 nothing listens to (no signals are sent). :func:`insert_many` writes a few rows
-(a team's orders) in one multi-row INSERT the same way.
+(a team's orders) in one multi-row INSERT the same way; :func:`among` is a column's
+"one of these ids" for the set-based UPDATEs (one array parameter on PostgreSQL, whose
+planner and protocol handle it in about half the time of a thousand-parameter IN list).
 """
 
 from django.db import connection
@@ -56,3 +58,11 @@ def insert_many(instances: list) -> list:
         cursor.execute(head + ", ".join([row] * len(instances)) + returning, values)
         pks = [found[0] for found in cursor.fetchall()]
     return [_saved(instance, pk) for instance, pk in zip(instances, pks, strict=True)]
+
+
+def among(column: str, values) -> tuple[str, list]:
+    """``(sql, params)`` of "``column`` is one of ``values``" (a non-empty list) for raw SQL."""
+    values = list(values)
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)", [values]
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", values

@@ -566,14 +566,27 @@ def _release_claims(team_ids, now) -> list[tuple]:
     """The failed teams' claims: active -> released, one UPDATE; (id, offer_id, buyer_id, quantity, team_id,
     coupon_id)."""
     table = connection.ops.quote_name(Claim._meta.db_table)
-    marks = ", ".join(["%s"] * len(team_ids))
+    in_teams, ids = rows.among("team_id", team_ids)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET status = %s, ended_at = %s WHERE status = %s AND team_id IN ({marks}) "  # noqa: S608
+            f"UPDATE {table} SET status = %s, ended_at = %s WHERE status = %s AND {in_teams} "  # noqa: S608
             f"RETURNING id, offer_id, buyer_id, quantity, team_id, coupon_id",
-            [Claim.Status.RELEASED, now, Claim.Status.ACTIVE, *team_ids],
+            [Claim.Status.RELEASED, now, Claim.Status.ACTIVE, *ids],
         )
         return cursor.fetchall()
+
+
+def _return_allowances(offer_id, by_amount) -> None:
+    """The members' tallies on one offer: one UPDATE per amount given back (as many as the
+    claims' quantities differ, usually one)."""
+    table = connection.ops.quote_name(ClaimTally._meta.db_table)
+    with connection.cursor() as cursor:
+        for quantity, buyer_ids in sorted(by_amount.items()):
+            in_buyers, ids = rows.among("buyer_id", buyer_ids)
+            cursor.execute(
+                f"UPDATE {table} SET taken = taken - %s WHERE offer_id = %s AND {in_buyers} AND taken >= %s",  # noqa: S608
+                [quantity, offer_id, *ids, quantity],
+            )
 
 
 def _fail(*, failed, now, give_back=True, closing=None) -> int:
@@ -597,10 +610,7 @@ def _fail(*, failed, now, give_back=True, closing=None) -> int:
                 by_amount: dict[int, list[int]] = defaultdict(list)
                 for buyer_id, quantity in held.items():
                     by_amount[quantity].append(buyer_id)
-                for quantity, buyer_ids in sorted(by_amount.items()):
-                    ClaimTally.objects.filter(offer_id=offer_id, buyer_id__in=buyer_ids, taken__gte=quantity).update(
-                        taken=F("taken") - quantity
-                    )
+                _return_allowances(offer_id, by_amount)
             _give_back_units(offer_id, sum(held.values()), closing=closing)
         with_coupon = [row[0] for row in released if row[5] is not None]  # a claim's use names its coupon
         if with_coupon:

@@ -73,3 +73,18 @@ def test_insert_many_writes_each_row_in_one_statement_and_gives_each_its_own_key
     ]
     assert all(not c._state.adding for c in claims)
     assert rows.insert_many([]) == []
+
+
+def test_among_selects_exactly_the_rows_of_the_ids_given():
+    from django.db import connection
+
+    offer = factories.offer("flash_sale")
+    buyers = [factories.user() for _ in range(4)]
+    now = timezone.now()
+    made = rows.insert_many(
+        [Claim(offer_id=offer.pk, buyer=b, quantity=1, unit_price=Decimal("1"), created_at=now) for b in buyers]
+    )
+    where, params = rows.among("id", [made[0].pk, made[2].pk])
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM {Claim._meta.db_table} WHERE {where} ORDER BY id", params)
+        assert [row[0] for row in cursor.fetchall()] == [made[0].pk, made[2].pk]
