@@ -127,7 +127,8 @@ def targets(results):
         rows.append((
             "The shared cost of a request, in process (issue 8: report both figures)",
             f"authenticated GET /me/claims {cost['trivial'][1]:.1f} ms CPU ({cost['trivial'][0]} queries); "
-            f"anonymous GET /offers/{{id}} {cost['anonymous'][1]:.1f} ms CPU ({cost['anonymous'][0]} queries)",
+            f"anonymous GET /offers/{{id}} {cost['anonymous'][1]:.1f} ms CPU ({cost['anonymous'][0]} queries); "
+            f"GET /me/claims without a token (401) {cost['no token'][1]:.1f} ms CPU",
             "reported",
         ))  # fmt: skip
     if lat := results.get("close_latency"):

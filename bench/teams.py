@@ -5,7 +5,8 @@ so half the joins also complete one (3 orders, their events, the claims; the thr
 and the members' notices are queued to a worker after the commit, as a Celery message). (b) Failing 1,000 expired teams of 2 members
 with the sweeper's teams.fail_due (its batches of TEAM_CLOSE_BATCH, each one transaction:
 teams, claims, tallies, the offer's units, coupon uses; the members' notices queued to a
-worker after the commit), against a bare UPDATE of their 2,000 claims (rolled back), same run."""
+worker after the commit), against a bare UPDATE of 2,000 claims alike (rolled back), same run,
+each on rows of its own."""
 
 import asyncio
 import os
@@ -120,8 +121,8 @@ def fail_cost(out, seller, thread):
     leaders = members(FAIL_TEAMS, "failing")
     seconds_ = members(FAIL_TEAMS, "second")
     fails, bares = [], []
-    for _round in range(FAIL_ROUNDS):
-        now = timezone.now()
+
+    def teams_of_two(now, expires_at):
         offer = factories.offer("team_buy", merchant_=seller, thread_=thread, stock=10_000, per_user_limit=10,
                                 terms=TERMS, ends_at=now + timedelta(days=2))  # fmt: skip
         made = seated(offer, leaders, expires_at=now + timedelta(hours=1))
@@ -133,11 +134,19 @@ def fail_cost(out, seller, thread):
         ClaimTally.objects.bulk_create(
             [ClaimTally(offer=offer, buyer=m, taken=1) for m in [*leaders, *seconds_]], batch_size=1000
         )
-        Team.objects.filter(offer=offer).update(members=2, expires_at=now - timedelta(seconds=1))
+        Team.objects.filter(offer=offer).update(members=2, expires_at=expires_at)
         Offer.objects.filter(pk=offer.pk).update(sold=2 * FAIL_TEAMS)
-        ids = [t.pk for t in made]
+        return offer, made
+
+    for _round in range(FAIL_ROUNDS):
+        now = timezone.now()
+        # Each measured on rows of its own, alike: the baseline's (rolled back) UPDATE leaves dead
+        # versions of the rows it touched, which the other would have to step over.
+        _, same = teams_of_two(now, now + timedelta(hours=1))  # not due: the sweeper leaves them
+        offer, _made = teams_of_two(now, now - timedelta(seconds=1))
+        ids = [t.pk for t in same]
         table = connection.ops.quote_name(Claim._meta.db_table)
-        with transaction.atomic():  # the baseline: a bare UPDATE of the same claims, rolled back
+        with transaction.atomic():  # the baseline: a bare UPDATE of as many claims, rolled back
             started = time.perf_counter()
             with connection.cursor() as cursor:
                 cursor.execute(
