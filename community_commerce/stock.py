@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import F
 
+from community_commerce import rows
 from community_commerce.conf import conf
 from community_commerce.models import ClaimTally, Coupon, Offer
 
@@ -110,6 +111,19 @@ def return_allowance(*, offer_id, buyer_id, quantity) -> None:
     ClaimTally.objects.filter(offer_id=offer_id, buyer_id=buyer_id, taken__gte=quantity).update(
         taken=F("taken") - quantity
     )
+
+
+def return_allowances(*, offer_id, by_amount) -> None:
+    """return_allowance for many members at once: ``by_amount`` maps a quantity to the members
+    who get it back; one UPDATE per quantity (usually one), naming them as one array on PostgreSQL."""
+    table = connection.ops.quote_name(ClaimTally._meta.db_table)
+    with connection.cursor() as cursor:
+        for quantity, buyer_ids in sorted(by_amount.items()):
+            in_buyers, ids = rows.among("buyer_id", buyer_ids)
+            cursor.execute(
+                f"UPDATE {table} SET taken = taken - %s WHERE offer_id = %s AND {in_buyers} AND taken >= %s",  # noqa: S608
+                [quantity, offer_id, *ids, quantity],
+            )
 
 
 def return_to_offer(*, offer_id, quantity) -> None:

@@ -43,7 +43,7 @@ from community_commerce import errors, rows, stock
 from community_commerce.adapters import get_adapter
 from community_commerce.conf import conf
 from community_commerce.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from community_commerce.models import Claim, ClaimTally, CouponUse, Offer, Order, OrderEvent, ShareLink, Team
+from community_commerce.models import Claim, CouponUse, Offer, Order, OrderEvent, ShareLink, Team
 from community_commerce.models.link import FORUM_CHANNEL
 from community_commerce.money import fmt, round_amount
 from community_commerce.services import claim as claims
@@ -576,19 +576,6 @@ def _release_claims(team_ids, now) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _return_allowances(offer_id, by_amount) -> None:
-    """The members' tallies on one offer: one UPDATE per amount given back (as many as the
-    claims' quantities differ, usually one)."""
-    table = connection.ops.quote_name(ClaimTally._meta.db_table)
-    with connection.cursor() as cursor:
-        for quantity, buyer_ids in sorted(by_amount.items()):
-            in_buyers, ids = rows.among("buyer_id", buyer_ids)
-            cursor.execute(
-                f"UPDATE {table} SET taken = taken - %s WHERE offer_id = %s AND {in_buyers} AND taken >= %s",  # noqa: S608
-                [quantity, offer_id, *ids, quantity],
-            )
-
-
 def _fail(*, failed, now, give_back=True, closing=None) -> int:
     """What the teams of ``failed`` (the rows _fail_rows changed) give back, in its transaction.
     ``give_back=False``: the offer was cancelled (its claims and uses were released already).
@@ -610,7 +597,7 @@ def _fail(*, failed, now, give_back=True, closing=None) -> int:
                 by_amount: dict[int, list[int]] = defaultdict(list)
                 for buyer_id, quantity in held.items():
                     by_amount[quantity].append(buyer_id)
-                _return_allowances(offer_id, by_amount)
+                stock.return_allowances(offer_id=offer_id, by_amount=by_amount)
             _give_back_units(offer_id, sum(held.values()), closing=closing)
         with_coupon = [row[0] for row in released if row[5] is not None]  # a claim's use names its coupon
         if with_coupon:
