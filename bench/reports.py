@@ -1,7 +1,8 @@
 """7. The commission programme at scale on PostgreSQL. The merchant's channel report
-(services/reports.channel_report: every figure of every channel and currency, seven
-GROUP BY queries) over 100,000 orders in 20 channels, each order with its claim and a
-ledger entry, against one `SELECT sum(total)` over the same orders, the two measured in
+(services/reports.channel_report: every figure of every channel and currency, six
+GROUP BY queries; the commissions come with the orders' pass, from the sum each order
+keeps of its ledger entries) over 100,000 orders in 20 channels, each order with its
+claim and a ledger entry, against one `SELECT sum(total)` over the same orders, the two measured in
 alternating rounds. Then the sweeper's settlement (commissions.approve_due, one UPDATE
 per batch of SETTLE_BATCH) of 100,000 approved-to-be entries, against one bare
 `UPDATE ... SET status = 'approved'` of the same rows, alternating too (the rows are put

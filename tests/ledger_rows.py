@@ -26,10 +26,11 @@ def bulk_orders(*, offer, buyers, count, channels=("forum",), completed_days_ago
     ]  # fmt: skip
     Claim.objects.bulk_create(claims, batch_size=BATCH)
     numbers = order_service.new_numbers(c.pk for c in claims)
+    cps = (price * 5 / 100).quantize(Decimal("0.01"))  # the forum's entry, which the order's owed sum follows
     made = [
         Order(number=numbers[i], offer=offer, claim=c, buyer_id=c.buyer_id, merchant_id=offer.merchant_id, quantity=1,
               unit_price=price, total=price, currency=offer.currency, status=status, channel=c.channel,
-              created_at=at, updated_at=at)
+              created_at=at, updated_at=at, commissions_owed=cps if entries else 0)
         for i, c in enumerate(claims)
     ]  # fmt: skip
     Order.objects.bulk_create(made, batch_size=BATCH)
@@ -42,7 +43,7 @@ def bulk_orders(*, offer, buyers, count, channels=("forum",), completed_days_ago
                 CommissionEntry(
                     order=o, merchant_id=o.merchant_id, offer_id=o.offer_id, buyer_id=o.buyer_id, channel=o.channel,
                     currency=o.currency, order_created_at=at, beneficiary="forum", kind="cps", base=o.total,
-                    rate=Decimal(5), amount=(o.total * 5 / 100).quantize(Decimal("0.01")), status="pending", created_at=at,
+                    rate=Decimal(5), amount=cps, status="pending", created_at=at,
                 )
                 for o in made
             ],

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from community_commerce.models.coupon import CHANNEL_MAX
 
 LIVE_CPA = ("pending", "approved", "paid", "fraud")  # a member is acquired once: these hold the place
+STANDING = ("pending", "approved", "paid", "reversed")  # what the merchant owes (void and fraud cost nothing)
 
 
 class Programme(models.Model):

@@ -31,6 +31,10 @@ class Order(models.Model):
     unit_price = models.DecimalField(max_digits=13, decimal_places=3)
     discount = models.DecimalField(max_digits=15, decimal_places=3, default=0)  # the coupon's, in all
     total = models.DecimalField(max_digits=15, decimal_places=3)  # unit_price x quantity - discount
+    # What its standing commission entries (pending, approved, paid, and reversals) add up to:
+    # the ledger stays the record; services/commissions sets this from it in each ledger write's
+    # transaction, so the channel report sums one table instead of two.
+    commissions_owed = models.DecimalField(max_digits=15, decimal_places=3, default=0)
     currency = models.CharField(max_length=3)
     status = models.CharField(max_length=20, choices=Status, default=Status.PENDING_PAYMENT)
     payment_provider = models.CharField(max_length=30, default="offline")

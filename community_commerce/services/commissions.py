@@ -20,7 +20,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import DecimalField, Exists, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
@@ -29,7 +30,7 @@ from community_commerce.adapters import get_adapter
 from community_commerce.conf import conf
 from community_commerce.errors import NotFound
 from community_commerce.models import CommissionEntry, Order, OrderEvent, Programme, Referral, ShareLink
-from community_commerce.models.ledger import LIVE_CPA
+from community_commerce.models.ledger import LIVE_CPA, STANDING
 from community_commerce.money import round_amount
 
 log = logging.getLogger(__name__)
@@ -135,6 +136,7 @@ def record_for_order(*, order_id, now=None) -> list[CommissionEntry]:
     if entries:
         with transaction.atomic():  # ON CONFLICT DO NOTHING: the unique constraints decide which delivery writes
             E.objects.bulk_create(entries, ignore_conflicts=True)
+            recount_owed(order_id=order.pk)
     return list(E.objects.filter(order=order, reverses=None).order_by("id"))
 
 
@@ -237,7 +239,22 @@ def reverse_for_order(*, order_id, reason="", now=None) -> dict:
         reversals = [_reversal(e, reason, now) for e in settled]
         if reversals:  # ON CONFLICT DO NOTHING: a reversal written meanwhile by another call stands
             E.objects.bulk_create(reversals, ignore_conflicts=True)
+        if voided or reversals:
+            recount_owed(order_id=order_id)
     return {"voided": voided, "reversed": len(reversals)}
+
+
+def recount_owed(*, order_id) -> None:
+    """``Order.commissions_owed`` set from the ledger (its standing entries' sum), in the
+    transaction of the ledger write it follows: set, not added to, so running it twice, or
+    after a delivery that wrote nothing, leaves the same figure. A second delivery's INSERT
+    waits for the first one's commit, so its recount reads every entry."""
+    owed = E.objects.filter(order_id=OuterRef("pk"), status__in=STANDING).order_by().values("order_id")
+    owed = owed.annotate(s=Sum("amount")).values("s")
+    money = DecimalField(max_digits=15, decimal_places=3)
+    Order.objects.filter(pk=order_id).update(
+        commissions_owed=Coalesce(Subquery(owed, output_field=money), Value(0, output_field=money))
+    )
 
 
 def _reversal(entry, reason, now) -> CommissionEntry:

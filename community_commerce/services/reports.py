@@ -2,15 +2,19 @@
 
 A report row is one channel in one currency: currencies are never added together. Each
 figure is one GROUP BY query over the table that holds it (orders, claims, link visits
-and visitors, sign-ups, ledger entries, costs), whatever the number of orders; the rows
-are then put side by side by their (channel, currency) key.
+and visitors, sign-ups, costs), whatever the number of orders; the rows are then put side
+by side by their (channel, currency) key.
 
 - Revenue counts the orders that are paid, shipped or completed *now*, net of discounts
   (ARCHITECTURE.md rule 10): a cancelled, expired or refunded order counts nothing.
 - Each order counts for its one channel, decided when it was made (its coupon's channel,
   else its link's, else ``forum``); link traffic counts for the link's channel.
 - Commissions are the ledger's entries of those orders that stand (pending, approved,
-  paid, and reversals, which are negative): void and fraud ones cost nothing.
+  paid, and reversals, which are negative): void and fraud ones cost nothing. They are
+  summed in the orders' pass, from ``Order.commissions_owed``, which services/commissions
+  sets from the ledger in each ledger write's transaction (a second scan of as many entries
+  would cost as much as the orders' own); :func:`orders_behind` lists each order's sum
+  from the ledger itself, beside the report.
 - ROI is ``(revenue - cost) / cost`` with two decimals, None without a cost.
 
 A date range (``start`` <= t < ``end``) applies to when things happened: orders and claims
@@ -42,12 +46,12 @@ from community_commerce.models import (
     Referral,
     ShareLink,
 )
+from community_commerce.models.ledger import STANDING
 from community_commerce.money import parse_amount, round_amount
 from community_commerce.services import stats
 from community_commerce.services.coupons import clean_channel
 
 PAID_STATUSES = (Order.Status.PAID, Order.Status.SHIPPED, Order.Status.COMPLETED)
-STANDING = ("pending", "approved", "paid", "reversed")
 # Claims that never had an order (the others are counted with their order: same channel, one each).
 NO_ORDER = (
     Claim.Status.ACTIVE,
@@ -122,19 +126,14 @@ def channel_report(*, merchant=None, offer=None, first=None, last=None) -> dict:
     docstring); ``merchant`` None is the whole forum (staff). Totals are per currency."""
     orders = Order.objects.filter(_between("created_at", first, last))
     claims = Claim.objects.filter(_between("created_at", first, last))
-    entries = CommissionEntry.objects.filter(_between("order_created_at", first, last), status__in=STANDING)
     costs = PromotionCost.objects.filter(_between("spent_on", first, last, dates=True))
     link_scope = Q()
     if merchant is not None:
-        orders, entries, costs = (
-            orders.filter(merchant=merchant),
-            entries.filter(merchant=merchant),
-            costs.filter(merchant=merchant),
-        )
+        orders, costs = orders.filter(merchant=merchant), costs.filter(merchant=merchant)
         claims = claims.filter(offer__merchant=merchant)
         link_scope = Q(offer__merchant=merchant) | Q(offer__isnull=True, merchant=merchant)
     if offer is not None:
-        orders, entries, costs, claims = (q.filter(offer=offer) for q in (orders, entries, costs, claims))
+        orders, costs, claims = (q.filter(offer=offer) for q in (orders, costs, claims))
         link_scope = Q(offer=offer)
     links = ShareLink.objects.filter(link_scope).values("id")
 
@@ -149,11 +148,12 @@ def channel_report(*, merchant=None, offer=None, first=None, last=None) -> dict:
     # Orders: one pass, grouped by status too (no per-row FILTER); each order is also its claim's count.
     for found in (
         orders.values("channel", "currency", "status")
-        .annotate(n=Count("id"), total=Sum("total"), discount=Sum("discount"))
+        .annotate(n=Count("id"), total=Sum("total"), discount=Sum("discount"), owed=Sum("commissions_owed"))
         .order_by()
     ):
         row = rows[(found["channel"], found["currency"])]
         row["claims"] += found["n"]
+        row["commissions"] += found["owed"]  # its standing entries, whatever the order's status now
         if found["status"] in PAID_STATUSES:
             row["paid_orders"] += found["n"]
             row["revenue"] += found["total"]
@@ -162,7 +162,6 @@ def channel_report(*, merchant=None, offer=None, first=None, last=None) -> dict:
                 row["completed_orders"] += found["n"]
     # Claims that never became an order (group-buy commitments): the rest of the claims.
     add(claims.filter(status__in=NO_ORDER), "channel", "offer__currency", claims=Count("id"))
-    add(entries, "channel", "currency", commissions=Sum("amount"))
     add(costs, "channel", "currency", cost=Sum("amount"))
     in_links = Q(link_id__in=links)
     add(LinkVisitDay.objects.filter(in_links, _between("day", first, last, dates=True)), "link__channel",

@@ -2,11 +2,14 @@
 (so channel, link and coupon are decided by the published rule), then moved along the
 pipeline with the clock where a test needs it."""
 
+from collections import defaultdict
 from datetime import timedelta
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 
-from community_commerce.models import Order, Referral
+from community_commerce.models import CommissionEntry, Order, Referral
+from community_commerce.models.ledger import STANDING
 from community_commerce.services import coupons, links, orders
 from community_commerce.services.claim import claim
 from tests import factories
@@ -58,3 +61,13 @@ def coupon_for(offer, *, channel="", value="1.00", code=None):
     return coupons.create_coupon(
         user=offer.merchant.user, offer_id=offer.pk, code=code, discount_type="amount", value=value, channel=channel
     )
+
+
+def owed_apart_from_the_ledger() -> list[tuple]:
+    """Orders whose ``commissions_owed`` is not what their standing entries add up to,
+    recomputed here in Python from the ledger: (order id, the column, the ledger's sum)."""
+    sums = defaultdict(Decimal)
+    for order_id, amount in CommissionEntry.objects.filter(status__in=STANDING).values_list("order_id", "amount"):
+        sums[order_id] += amount
+    found = Order.objects.values_list("pk", "commissions_owed")
+    return [(pk, owed, sums[pk]) for pk, owed in found if owed != sums[pk]]

@@ -17,7 +17,7 @@ from community_commerce.models import CommissionEntry, Order, Payout
 from community_commerce.services import lifecycle, links, schedule
 from community_commerce.services.claim import claim
 from tests import factories
-from tests.commerce.ledger_support import move
+from tests.commerce.ledger_support import move, owed_apart_from_the_ledger
 
 pytestmark = pytest.mark.django_db
 
@@ -80,6 +80,8 @@ def test_link_signup_group_buy_paid_completed_approved_paid_out_then_refunded_an
         ("member", "cpa", "pending", Decimal("5.000"), None),  # bob brought carol: her first order
         ("member", "cps", "pending", Decimal("1.200"), None),  # bob's link brought the sale: 2%
     ]
+    assert Order.objects.get(pk=order.pk).commissions_owed == Decimal("9.200")  # what the report sums
+    assert owed_apart_from_the_ledger() == []
     completed_at = paid_at + timedelta(days=2)
     move(order, "ship", now=completed_at)
     move(order, "complete", actor=carol, now=completed_at)
@@ -103,6 +105,8 @@ def test_link_signup_group_buy_paid_completed_approved_paid_out_then_refunded_an
         ("cpa", "member", Decimal("-5.000")), ("cps", "forum", Decimal("-3.000")), ("cps", "member", Decimal("-1.200")),
     ]  # fmt: skip
     assert E.objects.filter(order=order).count() == 6  # the originals are untouched: append-only
+    assert Order.objects.get(pk=order.pk).commissions_owed == 0  # paid and reversed: nothing owed net
+    assert owed_apart_from_the_ledger() == []
     admin_payout(staff, reversals, reference="SEPA-0002", up_to=timezone.localdate() + timedelta(days=1))
     second = Payout.objects.filter(reference="SEPA-0002")
     assert sorted(second.values_list("beneficiary", "amount")) == [

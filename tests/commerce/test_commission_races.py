@@ -14,7 +14,7 @@ from django.db.models import Sum
 from community_commerce.models import CommissionEntry, Order
 from community_commerce.services import commissions, orders, payouts
 from tests import factories
-from tests.commerce.ledger_support import buy, flash, link_of, move, referred
+from tests.commerce.ledger_support import buy, flash, link_of, move, owed_apart_from_the_ledger, referred
 from tests.commerce.test_concurrency import at_once, pytestmark, unexpected  # noqa: F401 - the marks
 from tests.concurrency.support import lock_waiters, wait_until
 
@@ -43,6 +43,8 @@ def test_the_paid_event_delivered_four_times_at_once_writes_each_entry_once(shop
     assert sorted(E.objects.filter(order=order).values_list("beneficiary", "kind")) == [
         ("forum", "cps"), ("member", "cpa"), ("member", "cps"),
     ]  # fmt: skip
+    assert Order.objects.get(pk=order.pk).commissions_owed > 0
+    assert owed_apart_from_the_ledger() == []  # four recounts, one sum of the three entries
 
 
 def test_paying_twice_at_once_and_the_event_again_leave_one_entry_each(shop):
@@ -55,6 +57,7 @@ def test_paying_twice_at_once_and_the_event_again_leave_one_entry_each(shop):
     assert unexpected(results) == []
     assert E.objects.filter(order=order).count() == 3
     assert Order.objects.get(pk=order.pk).events.filter(to_status="paid").count() == 1
+    assert owed_apart_from_the_ledger() == []
 
 
 def test_a_second_delivery_waits_for_the_first_and_then_writes_nothing(shop):
@@ -112,6 +115,8 @@ def test_approval_racing_a_refund_leaves_every_entry_void_or_reversed(shop, sett
                 assert E.objects.get(reverses=entry).amount == -entry.amount
         net = E.objects.filter(order=order).exclude(status__in=("void", "fraud")).aggregate(s=Sum("amount"))["s"]
         assert (net or 0) == 0
+        assert Order.objects.get(pk=order.pk).commissions_owed == 0
+    assert owed_apart_from_the_ledger() == []
 
 
 def test_two_sweepers_approve_each_entry_once(shop):

@@ -14,6 +14,7 @@ from django.utils import timezone
 from community_commerce.errors import Conflict
 from community_commerce.models import Claim, ClaimTally, CommissionEntry, Coupon, CouponUse, Offer, Order, OrderEvent
 from community_commerce.services import commissions, lifecycle, orders, refunds
+from tests.commerce.ledger_support import owed_apart_from_the_ledger
 from tests.commerce.trust_support import Shop
 
 pytestmark = pytest.mark.django_db
@@ -155,7 +156,9 @@ def test_the_ledger_s_step_voids_pending_entries_and_reverses_approved_ones_once
     paid = shop.order(S.PAID)
     orders.transition(order_id=paid.pk, to_status=S.REFUNDED, actor=shop.seller, reason="Out of apples")
     assert list(CommissionEntry.objects.filter(order=paid).values_list("status", flat=True)) == ["void"]
+    assert Order.objects.get(pk=paid.pk).commissions_owed == 0  # a void entry costs nothing
     done = shop.order(S.PAID)
+    assert Order.objects.get(pk=done.pk).commissions_owed == Decimal("0.250")
     past = timezone.now() - timedelta(days=20)
     OrderEvent.objects.filter(order=done).update(at=past)
     orders.transition(order_id=done.pk, to_status=S.SHIPPED, actor=shop.seller, now=past)
@@ -167,3 +170,5 @@ def test_the_ledger_s_step_voids_pending_entries_and_reverses_approved_ones_once
     refunds.unwind(order=done, from_status=S.COMPLETED, to_status=S.REFUNDED, reason="again", now=timezone.now())
     rows = list(CommissionEntry.objects.filter(order=done).order_by("id").values_list("status", "amount"))
     assert rows == [("approved", Decimal("0.250")), ("reversed", Decimal("-0.250"))]
+    assert Order.objects.get(pk=done.pk).commissions_owed == 0
+    assert owed_apart_from_the_ledger() == []
