@@ -43,7 +43,7 @@ from community_commerce import errors, rows, stock
 from community_commerce.adapters import get_adapter
 from community_commerce.conf import conf
 from community_commerce.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from community_commerce.models import Claim, ClaimTally, CouponUse, Offer, Order, OrderEvent, ShareLink, Team
+from community_commerce.models import Claim, CouponUse, Offer, Order, OrderEvent, ShareLink, Team
 from community_commerce.models.link import FORUM_CHANNEL
 from community_commerce.money import fmt, round_amount
 from community_commerce.services import claim as claims
@@ -550,9 +550,7 @@ def _fail_rows(*, now, team_ids=None, offer_id=None, due=False, limit=None, skip
         params.append(now)
     inner = f"SELECT id FROM {table} WHERE {' AND '.join(where)}"  # noqa: S608 - names are ours
     if limit:
-        # The earliest due first, in the order of the sweeper's index (cc_team_due): ordered by id,
-        # PostgreSQL walked the primary key past every team not due yet (29,000 rows, 11 ms).
-        inner += f" ORDER BY expires_at LIMIT {int(limit)}"
+        inner += f" ORDER BY id LIMIT {int(limit)}"
     if skip_locked and connection.features.has_select_for_update_skip_locked:
         inner += " FOR UPDATE SKIP LOCKED"
     with connection.cursor() as cursor:
@@ -578,27 +576,21 @@ def _release_claims(team_ids, now) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _fail(*, failed, now, give_back=True, closing=None, released=None) -> int:
+def _fail(*, failed, now, give_back=True, closing=None) -> int:
     """What the teams of ``failed`` (the rows _fail_rows changed) give back, in its transaction.
     ``give_back=False``: the offer was cancelled (its claims and uses were released already).
-    ``closing``: the offer being closed (its row locked): its units come back on the object too.
-    ``released``: the claims the batch's one statement released, their tallies given back with
-    them (:func:`_fail_batch_in_one_statement`)."""
+    ``closing``: the offer being closed (its row locked): its units come back on the object too."""
     if not failed:
         return 0
     team_ids = [row[0] for row in failed]
-    tallies_back = released is not None
-    if not tallies_back:
-        released = _release_claims(team_ids, now) if give_back else []
+    released = _release_claims(team_ids, now) if give_back else []
     if released:
         by_offer: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
         for _cid, offer_id, buyer_id, quantity, _team, _coupon in released:
             by_offer[offer_id][buyer_id] += quantity
-        limited = set()
-        if not tallies_back:
-            limited = set(
-                Offer.objects.filter(pk__in=list(by_offer), per_user_limit__isnull=False).values_list("pk", flat=True)
-            )
+        limited = set(
+            Offer.objects.filter(pk__in=list(by_offer), per_user_limit__isnull=False).values_list("pk", flat=True)
+        )
         for offer_id in sorted(by_offer):  # per offer: the tallies, then the offer row (a claim's lock order)
             held = by_offer[offer_id]
             if offer_id in limited and (closing is None or closing.pk != offer_id):  # an ended offer's limit is moot
@@ -676,60 +668,10 @@ def fail_due(*, now=None, batch=None) -> int:
     total = 0
     while True:
         with transaction.atomic():
-            if connection.vendor == "postgresql":
-                failed, released = _fail_batch_in_one_statement(now=now, limit=batch)
-                total += _fail(failed=failed, now=now, released=released)
-            else:
-                failed = _fail_rows(now=now, due=True, limit=batch, skip_locked=True)
-                total += _fail(failed=failed, now=now)
+            failed = _fail_rows(now=now, due=True, limit=batch, skip_locked=True)
+            total += _fail(failed=failed, now=now)
         if len(failed) < batch:
             return total
-
-
-def _fail_batch_in_one_statement(*, now, limit) -> tuple[list[tuple], list[tuple]]:
-    """PostgreSQL: one batch of the sweeper's as one statement of data-modifying CTEs, what
-    _fail_rows, _release_claims and stock.return_allowances do one after the other: the due
-    teams fail (those another transaction holds are skipped), their active claims are
-    released, and each member's units come back on their tally where the offer has a limit.
-    The tallies' UPDATE reads the claims' (a claim's lock order: its rows, then the tallies;
-    the offer rows come after, in _fail). Returns (the failed teams, the released claims),
-    the rows _fail_rows and _release_claims return."""
-    team, claim = (connection.ops.quote_name(m._meta.db_table) for m in (Team, Claim))
-    tally, offer = (connection.ops.quote_name(m._meta.db_table) for m in (ClaimTally, Offer))
-    sql = f"""
-        WITH failed AS (
-            UPDATE {team} SET status = %(failed)s, closed_at = %(now)s
-            WHERE status = %(open)s AND id IN (
-                SELECT id FROM {team} WHERE status = %(open)s AND expires_at <= %(now)s
-                ORDER BY expires_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED
-            )
-            RETURNING id, offer_id, members, size
-        ), released AS (
-            UPDATE {claim} SET status = %(released)s, ended_at = %(now)s
-            WHERE team_id = ANY(ARRAY(SELECT id FROM failed)) AND status = %(active)s
-            RETURNING id, offer_id, buyer_id, quantity, team_id, coupon_id
-        ), held AS (
-            SELECT r.offer_id, r.buyer_id, SUM(r.quantity) AS quantity FROM released AS r
-            JOIN {offer} AS o ON o.id = r.offer_id AND o.per_user_limit IS NOT NULL
-            GROUP BY r.offer_id, r.buyer_id
-        ), given_back AS (
-            UPDATE {tally} AS t SET taken = t.taken - held.quantity FROM held
-            WHERE t.offer_id = held.offer_id AND t.buyer_id = held.buyer_id AND t.taken >= held.quantity
-            RETURNING t.id
-        )
-        SELECT 'team', id, offer_id, members, size, NULL, NULL FROM failed
-        UNION ALL SELECT 'claim', id, offer_id, buyer_id, quantity, team_id, coupon_id FROM released
-    """  # noqa: S608 - names are ours
-    params = {
-        "failed": FAILED, "open": OPEN, "now": now, "limit": int(limit),
-        "released": Claim.Status.RELEASED, "active": Claim.Status.ACTIVE,
-    }  # fmt: skip
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        found = cursor.fetchall()
-    failed = [row[1:5] for row in found if row[0] == "team"]
-    released = [row[1:] for row in found if row[0] == "claim"]
-    return failed, released
 
 
 def queue_precise_tasks(*, now=None) -> int:
