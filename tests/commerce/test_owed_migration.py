@@ -11,15 +11,10 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from tests import factories as f
+from tests.commerce.test_money_migration import migrate
 
 BEFORE = [("community_commerce", "0013_leaner_claim_indexes")]
 AFTER = [("community_commerce", "0014_order_commissions_owed")]
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.mark.django_db(transaction=True)
