@@ -88,3 +88,4 @@ NOT_CLOSED = "not_closed"
 INVALID_GUESS = "invalid_guess"
 NOT_A_TEAM_BUY = "not_a_team_buy"
 NOT_A_GAME = "not_a_game"
+NOT_CLAIMABLE = "not_claimable"  # a team buy or a game claimed through POST .../claims

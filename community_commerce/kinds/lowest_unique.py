@@ -20,6 +20,10 @@ class LowestUnique(Kind):
     code = "lowest_unique"
     creates_order_on_claim = False
     needs_stock = False  # always one prize: post_offer sets stock 1
+    claimed_directly = False
+
+    def not_claimable_message(self):
+        return _("This is a guessing game: guess an amount to take part.")
 
     def clean_terms(self, terms, *, currency):
         errors = TermsErrors(currency)

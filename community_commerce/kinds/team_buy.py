@@ -17,6 +17,10 @@ class TeamBuy(Kind):
     code = "team_buy"
     creates_order_on_claim = False  # the team's completion makes the orders
     needs_stock = True
+    claimed_directly = False
+
+    def not_claimable_message(self):
+        return _("Open a team or join one to buy this offer.")
 
     def clean_terms(self, terms, *, currency):
         errors = TermsErrors(currency)

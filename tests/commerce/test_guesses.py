@@ -13,7 +13,7 @@ from django.urls import reverse
 from community_commerce.conf import conf
 from community_commerce.errors import CommerceError
 from community_commerce.models import Claim, ClaimTally, Guess, Offer, Order, PointsBalance, PointsEntry
-from community_commerce.services import guesses, lifecycle, points, post_offer, schedule
+from community_commerce.services import claim, guesses, lifecycle, points, post_offer, schedule
 from community_commerce.services.guesses import winner_of, winning_amount
 from tests import factories
 from tests.commerce.conftest import notes, thread_events
@@ -140,6 +140,20 @@ def test_a_guess_spends_its_points_in_the_same_transaction():
         Guess.objects.filter(member=member).order_by("id")
     )
     assert guesses.guess_counts([offer.pk]) == {offer.pk: 2}
+
+
+def test_a_game_is_not_claimed_directly_but_by_guessing(client):
+    """POST .../claims on a guessing game (the fuzzer found a 500 here): 409 with its code, nothing changes."""
+    offer = game()
+    member = member_with(25)
+    before = world()
+    with pytest.raises(CommerceError) as caught:
+        claim.claim(offer_id=offer.pk, buyer=member, quantity=1)
+    assert caught.value.code == "not_claimable" and caught.value.status == 409
+    client.force_login(member)
+    answer = client.post(f"/api/v1/offers/{offer.pk}/claims", {"quantity": 1}, content_type="application/json")
+    assert answer.status_code == 409 and answer.json()["code"] == "not_claimable"
+    assert world() == before and balance(member) == 25
 
 
 def test_bad_guesses_get_their_code_and_change_nothing(clock):

@@ -117,6 +117,21 @@ def test_only_a_team_buy_has_teams(merchant, members):
     refused(errors.NOT_A_TEAM_BUY, lambda: teams.open_team(offer_id=sale.pk, leader=members[0]), sale)
 
 
+def test_a_team_buy_is_not_claimed_directly_but_through_its_teams(offer, members):
+    """POST .../claims on a team buy (the fuzzer found a 500 here): 409 with its code, nothing changes."""
+    before = world(offer)
+    client = logged_in(members[0])
+    answer = client.post(
+        f"/api/v1/offers/{offer.pk}/claims", {"quantity": 1, "idempotency_key": "k1"}, content_type="application/json"
+    )
+    assert answer.status_code == 409 and answer.json()["code"] == errors.NOT_CLAIMABLE
+    # The card's claim form says the same, in the member's language, and goes back to the offer.
+    page = client.post(reverse("community_commerce:claim", args=[offer.pk]), {"quantity": 1}, follow=True,
+                       HTTP_ACCEPT_LANGUAGE="zh-hans")  # fmt: skip
+    assert "开一个团或加入一个团即可购买此优惠。" in page.content.decode()
+    assert world(offer) == before
+
+
 def test_an_ended_offer_opens_no_team(merchant, members):
     offer = f.offer("team_buy", merchant_=merchant, terms=TERMS, starts_at=timezone.now() - timedelta(days=2),
                     ends_at=timezone.now() - timedelta(seconds=1))  # fmt: skip
