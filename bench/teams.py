@@ -4,8 +4,8 @@ flight per worker). Teams of 3 with their leader seated: every second join fills
 so half the joins also complete one (3 orders, their events, the claims; the thread event
 and the members' notices are queued to a worker after the commit, as a Celery message). (b) Failing 1,000 expired teams of 2 members
 with the sweeper's teams.fail_due (its batches of TEAM_CLOSE_BATCH, each one transaction:
-teams, claims, tallies, the offer's units, coupon uses; the members' notices queued to a
-worker after the commit), against a bare UPDATE of 2,000 claims alike (committed, as each
+teams, claims, the offer's units, coupon uses; the members' tallies are left as they were,
+recounted when one refuses a take; the members' notices queued to a worker after the commit), against a bare UPDATE of 2,000 claims alike (committed, as each
 batch is), same run, each on rows of its own."""
 
 import asyncio
@@ -161,7 +161,6 @@ def fail_cost(out, seller, thread):
         fails.append(time.perf_counter() - started)
         offer.refresh_from_db()
         assert offer.sold == 0 and not Claim.objects.filter(offer=offer, status="active").exists()
-        assert not ClaimTally.objects.filter(offer=offer, taken__gt=0).exists()
         Offer.objects.filter(pk=offer.pk).update(status=Offer.Status.CANCELLED)
     fail, bare = median(fails), median(bares)
     out.line(

@@ -22,9 +22,8 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import F
 
-from community_commerce import rows
 from community_commerce.conf import conf
-from community_commerce.models import ClaimTally, Coupon, Offer
+from community_commerce.models import Claim, ClaimTally, Coupon, Offer
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +94,28 @@ def take_allowance(*, offer, buyer_id, quantity, limit=None) -> bool:
         return cursor.rowcount == 1
 
 
+def recount_allowance(*, offer_id, buyer_id) -> None:
+    """Set the member's tally to the units their claims on the offer hold, under the tally's
+    row lock. For a team buy, whose failed teams leave their members' tallies as they were
+    (services/teams.py): such a tally is never less than what the member holds, and a take
+    it refuses is recounted once before it is refused. The lock makes the count exact: a
+    concurrent take by the same member holds that row until it commits, and its claim is
+    then seen; a claim a concurrent failure is releasing still counts (never too few)."""
+    table = connection.ops.quote_name(ClaimTally._meta.db_table)
+    claims = connection.ops.quote_name(Claim._meta.db_table)
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    holding = ", ".join(["%s"] * len(Claim.HOLDING))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT taken FROM {table} WHERE offer_id = %s AND buyer_id = %s{lock}", [offer_id, buyer_id])  # noqa: S608
+        if cursor.fetchone() is None:
+            return
+        cursor.execute(
+            f"UPDATE {table} SET taken = (SELECT COALESCE(SUM(quantity), 0) FROM {claims} "  # noqa: S608
+            f"WHERE offer_id = %s AND buyer_id = %s AND status IN ({holding})) WHERE offer_id = %s AND buyer_id = %s",
+            [offer_id, buyer_id, *Claim.HOLDING, offer_id, buyer_id],
+        )
+
+
 def return_units(*, offer_id, buyer_id, quantity, between=None) -> None:
     """Give units back to the offer and the member's allowance (withdraw, expiry, cancellation).
     An offer that has ended keeps its count: it is the record of what was sold.
@@ -111,19 +132,6 @@ def return_allowance(*, offer_id, buyer_id, quantity) -> None:
     ClaimTally.objects.filter(offer_id=offer_id, buyer_id=buyer_id, taken__gte=quantity).update(
         taken=F("taken") - quantity
     )
-
-
-def return_allowances(*, offer_id, by_amount) -> None:
-    """return_allowance for many members at once: ``by_amount`` maps a quantity to the members
-    who get it back; one UPDATE per quantity (usually one), naming them as one array on PostgreSQL."""
-    table = connection.ops.quote_name(ClaimTally._meta.db_table)
-    with connection.cursor() as cursor:
-        for quantity, buyer_ids in sorted(by_amount.items()):
-            in_buyers, ids = rows.among("buyer_id", buyer_ids)
-            cursor.execute(
-                f"UPDATE {table} SET taken = taken - %s WHERE offer_id = %s AND {in_buyers} AND taken >= %s",  # noqa: S608
-                [quantity, offer_id, *ids, quantity],
-            )
 
 
 def return_to_offer(*, offer_id, quantity) -> None:

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.db.models import Sum
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -55,6 +56,22 @@ def world(offer):
         CouponUse.objects.filter(status="live").count(),
         Order.objects.count(),
     )
+
+
+def tallies(offer):
+    return dict(ClaimTally.objects.filter(offer=offer).values_list("buyer_id", "taken"))
+
+
+def assert_tallies_cover_claims(offer):
+    """A tally is never less than the units its member's claims hold (never more than one
+    recount from exact: a failed team leaves it as it was)."""
+    held = dict(
+        Claim.objects.filter(offer=offer, status__in=Claim.HOLDING)
+        .values("buyer_id").annotate(n=Sum("quantity")).values_list("buyer_id", "n")
+    )  # fmt: skip
+    for buyer_id, taken in tallies(offer).items():
+        assert taken >= held.get(buyer_id, 0), (buyer_id, taken, held)
+    assert set(held) <= set(tallies(offer))
 
 
 def refused(code, call, offer):
@@ -277,9 +294,7 @@ def test_a_team_that_does_not_fill_fails_at_its_end_and_gives_everything_back(
     assert (team.status, team.closed_at) == ("failed", team.expires_at)
     assert set(Claim.objects.filter(team=team).values_list("status", flat=True)) == {"released"}
     assert fresh(offer).sold == 1  # the other team's unit
-    assert dict(ClaimTally.objects.filter(offer=offer).values_list("buyer_id", "taken")) == {
-        members[0].pk: 0, members[1].pk: 0, members[2].pk: 1
-    }  # fmt: skip
+    assert_tallies_cover_claims(offer)  # left as they were (recounted when one refuses a take)
     assert fresh(coupon).uses == 0 and CouponUse.objects.get().status == "released"
     for member in members[:2]:
         [note] = notes(member, "team_failed")
@@ -292,6 +307,34 @@ def test_a_team_that_does_not_fill_fails_at_its_end_and_gives_everything_back(
     with django_capture_on_commit_callbacks(execute=True):
         assert not teams.fail_team(team_id=team.pk, now=team.expires_at + timedelta(seconds=5))
     assert (world(offer), Notification.objects.count()) == before
+    # The failed team's members have their whole limit (4) back: the leader's stale tally (2)
+    # refuses 4 more, is recounted from their claims (0 held) and the take goes through.
+    later = team.expires_at + timedelta(seconds=10)
+    again = teams.open_team(offer_id=offer.pk, leader=members[0], quantity=4, now=later)
+    teams.join_team(team_id=again.pk, member=members[1], quantity=4, now=later)
+    assert tallies(offer)[members[0].pk] == 4 == tallies(offer)[members[1].pk]
+    assert_tallies_cover_claims(offer)
+
+
+def test_a_recount_never_frees_units_a_member_still_holds(offer, members):
+    """A tally that refuses is recounted, but units held in an open team stay counted: over the
+    limit is still refused, and the refusal changes nothing (the recount rolls back with it)."""
+    now = timezone.now()
+    first = teams.open_team(offer_id=offer.pk, leader=members[0], quantity=3, now=now)
+    failing = teams.open_team(offer_id=offer.pk, leader=members[1], now=now)
+    teams.join_team(team_id=failing.pk, member=members[0], now=now)  # members[0] now holds 4, the limit
+    assert teams.fail_team(team_id=failing.pk, now=failing.expires_at)  # 1 of them released; the tally says 4
+    assert tallies(offer)[members[0].pk] == 4
+    other = teams.open_team(offer_id=offer.pk, leader=members[2], now=failing.expires_at)
+    later = failing.expires_at + timedelta(seconds=1)
+    refused(
+        errors.LIMIT_EXCEEDED,
+        lambda: teams.join_team(team_id=other.pk, member=members[0], quantity=2, now=later),
+        offer,
+    )
+    teams.join_team(team_id=other.pk, member=members[0], quantity=1, now=later)  # 3 held + 1: within the limit
+    assert tallies(offer)[members[0].pk] == 4 and fresh(first).status == "open"
+    assert_tallies_cover_claims(offer)
 
 
 def test_a_failed_team_frees_a_sold_out_offer(merchant, members):

@@ -9,7 +9,7 @@ from collections import Counter
 from django.db.models import Sum
 from django.utils import timezone
 
-from community_commerce.models import Claim, Order, Team
+from community_commerce.models import Claim, ClaimTally, Order, Team
 from community_commerce.services import teams
 from tests import factories
 from tests.concurrency.crowd import Call, crowd
@@ -39,6 +39,9 @@ def check_books(offer):
     offer = fresh(offer)
     for team in Team.objects.filter(offer=offer):
         holding = Claim.objects.filter(team=team, status__in=Claim.HOLDING)
+        if team.status == Team.Status.FAILED:
+            assert not holding.exists(), f"failed team {team.pk} still holds claims"
+            continue
         assert team.members <= team.size, f"team {team.pk} has {team.members} of {team.size}"
         assert holding.count() == team.members, (team.pk, team.members, holding.count())
         assert holding.values("buyer").distinct().count() == team.members  # one seat per member
@@ -108,3 +111,28 @@ def test_50_members_race_for_the_last_seat_of_one_team(live):
     assert (team.members, team.status) == (SIZE, Team.Status.COMPLETE)
     check_books(offer)
     assert fresh(offer).sold == SIZE
+
+
+def test_one_member_racing_into_20_teams_after_a_failed_one_gets_exactly_their_limit(live):
+    """A failed team leaves its members' tallies as they were; the recount of a refused take
+    runs under the tally's lock, so 20 joins at once by the same member (limit 3, a stale tally
+    of 3 from a failed team, nothing held) take exactly 3 seats."""
+    limit = 3
+    offer = factories.offer("team_buy", stock=500, per_user_limit=limit, terms=TERMS,
+                            ends_at=timezone.now() + timezone.timedelta(days=2))  # fmt: skip
+    [racer] = members(1, prefix="racer")
+    failed = teams.open_team(offer_id=offer.pk, leader=racer, quantity=limit)
+    assert teams.fail_team(team_id=failed.pk, now=Team.objects.get(pk=failed.pk).expires_at)
+    assert ClaimTally.objects.get(offer=offer, buyer=racer).taken == limit  # stale: nothing is held
+    made = seated_teams(offer, 20, 1)
+    token = session_token(racer)
+    calls = [Call("POST", f"/api/v1/teams/{team.pk}/join", token, {"quantity": 1}) for team in made]
+
+    answers = crowd(live.base, calls)
+
+    assert [a.error for a in answers if a.error] == []
+    statuses = Counter((a.status, a.code) for a in answers)
+    assert statuses == {(201, None): limit, (409, "limit_exceeded"): 20 - limit}, statuses
+    held = Claim.objects.filter(offer=offer, buyer=racer, status__in=Claim.HOLDING).aggregate(n=Sum("quantity"))["n"]
+    assert held == limit == ClaimTally.objects.get(offer=offer, buyer=racer).taken
+    check_books(offer)

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
+from django.db import transaction
 from django.utils import timezone
 
 from community_commerce import tasks
@@ -46,13 +47,22 @@ def _failed(team):
 def _assert_released(team, offer, coupon, members):
     assert set(Claim.objects.filter(team=team).values_list("status", flat=True)) == {"released"}
     assert Offer.objects.get(pk=offer.pk).sold == 0
-    assert set(ClaimTally.objects.filter(offer=offer).values_list("taken", flat=True)) == {0}
+    _limits_free_again(offer, members)
     assert Coupon.objects.get(pk=coupon.pk).uses == 0
     assert set(CouponUse.objects.filter(coupon=coupon).values_list("status", flat=True)) == {"released"}
     told = Notification.objects.filter(kind="team_failed")
     # the notices are written just after the fail commits
     wait_for(lambda: told.count() == 2, timeout=10, message="both members told")
     assert sorted(told.values_list("recipient_id", flat=True)) == sorted(m.pk for m in members)
+
+
+def _limits_free_again(offer, members):
+    """Each member may take their whole limit (3) again: a failed team leaves the tallies as they
+    were, and one that refuses is recounted from the member's claims. Tried, then rolled back."""
+    with transaction.atomic():
+        for member in members:
+            assert teams.open_team(offer_id=offer.pk, leader=member, quantity=3).leader_claim.quantity == 3
+        transaction.set_rollback(True)
 
 
 def _state(team, offer, coupon):
