@@ -106,6 +106,8 @@ def recount_allowance(*, offer_id, buyer_id) -> None:
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     holding = ", ".join(["%s"] * len(Claim.HOLDING))
     with connection.cursor() as cursor:
+        # The lock first, in a statement of its own: the UPDATE's sum then reads from a snapshot
+        # taken after any take that held the row has committed.
         cursor.execute(f"SELECT taken FROM {table} WHERE offer_id = %s AND buyer_id = %s{lock}", [offer_id, buyer_id])  # noqa: S608
         if cursor.fetchone() is None:
             return

@@ -55,11 +55,9 @@ class Kind:
     code: str
     creates_order_on_claim: bool  # flash sale, Dutch auction: a claim is a reservation with an order
     needs_stock: bool
-    claimed_directly = True  # POST .../claims; a team buy is claimed through its teams, a game by guessing
-
-    def not_claimable_message(self) -> str:
-        """Why ``POST .../claims`` is refused for this kind, and what to do instead."""
-        return ""
+    # None: claimed through POST .../claims; else why that is refused and what to do instead
+    # (a team buy is claimed through its teams, a game by guessing).
+    direct_claim_refusal = None
 
     def clean_terms(self, terms: dict, *, currency: str | None) -> dict:
         """Validated terms as stored: amounts as strings with the currency's decimals

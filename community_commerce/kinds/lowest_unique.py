@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from community_commerce.conf import conf
 from community_commerce.kinds.base import Kind, TermsErrors
@@ -20,10 +21,7 @@ class LowestUnique(Kind):
     code = "lowest_unique"
     creates_order_on_claim = False
     needs_stock = False  # always one prize: post_offer sets stock 1
-    claimed_directly = False
-
-    def not_claimable_message(self):
-        return _("This is a guessing game: guess an amount to take part.")
+    direct_claim_refusal = gettext_lazy("This is a guessing game: guess an amount to take part.")
 
     def clean_terms(self, terms, *, currency):
         errors = TermsErrors(currency)

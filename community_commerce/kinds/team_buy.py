@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from community_commerce.kinds.base import Kind, TermsErrors
 
@@ -17,10 +18,7 @@ class TeamBuy(Kind):
     code = "team_buy"
     creates_order_on_claim = False  # the team's completion makes the orders
     needs_stock = True
-    claimed_directly = False
-
-    def not_claimable_message(self):
-        return _("Open a team or join one to buy this offer.")
+    direct_claim_refusal = gettext_lazy("Open a team or join one to buy this offer.")
 
     def clean_terms(self, terms, *, currency):
         errors = TermsErrors(currency)

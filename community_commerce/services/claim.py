@@ -66,8 +66,8 @@ def claim(*, offer_id, buyer, quantity, idempotency_key=None, coupon=None, ref=N
     offer = offer_snapshot.get(offer_id)
     if offer is None:
         raise NotFound(_("No such offer."))
-    if not offer.kind_class.claimed_directly:
-        raise Conflict(offer.kind_class.not_claimable_message(), code=errors.NOT_CLAIMABLE)
+    if (refusal := offer.kind_class.direct_claim_refusal) is not None:
+        raise Conflict(refusal, code=errors.NOT_CLAIMABLE)
     if key and (known := cache.get(_idempotency_cache_key(offer_id, buyer.pk, key))):
         existing = Claim.objects.filter(pk=known).first()
         if existing:
